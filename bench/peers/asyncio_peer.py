@@ -1,0 +1,163 @@
+"""asyncio peer: the same work as poe's benchmarks, written the way asyncio code does it.
+
+``python bench/peers/asyncio_peer.py BENCH N``; ``uvloop_peer.py`` runs these very functions on a
+uvloop loop. Benchmarks: ``dispatch`` (a call_soon chain), ``pingpong`` (two callbacks bouncing
+through call_soon), ``timers`` (call_later), ``idle-sessions`` (Tasks waiting on a Future),
+``startup`` (wall time of a minimal ``asyncio.run`` program).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import time
+import tracemalloc
+from typing import TYPE_CHECKING
+
+from _common import emit, parse_args, time_program, timer_delay
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: The minimal asyncio program of the ``startup`` benchmark: one callback scheduled with call_soon.
+STARTUP_PROGRAM = """\
+import asyncio
+
+async def main():
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    loop.call_soon(done.set_result, None)
+    await done
+
+asyncio.run(main())
+"""
+
+
+def dispatch(new_loop: Callable[[], asyncio.AbstractEventLoop], n: int) -> None:
+    """One callback re-scheduling itself with ``call_soon`` ``n`` times (events/s)."""
+    loop = new_loop()
+    left = n
+    end = 0.0
+
+    def tick() -> None:
+        nonlocal left, end
+        left -= 1
+        if left:
+            loop.call_soon(tick)
+        else:
+            end = time.perf_counter()
+            loop.stop()
+
+    start = time.perf_counter()
+    loop.call_soon(tick)
+    loop.run_forever()
+    loop.close()
+    emit(n / (end - start), "events/s")
+
+
+def pingpong(new_loop: Callable[[], asyncio.AbstractEventLoop], n: int) -> None:
+    """Two callbacks bouncing a counter through ``call_soon``, ``n`` events in all (events/s)."""
+    loop = new_loop()
+    end = 0.0
+
+    def ping(count: int) -> None:
+        nonlocal end
+        if count >= n:
+            end = time.perf_counter()
+            loop.stop()
+        else:
+            loop.call_soon(pong, count + 1)
+
+    def pong(count: int) -> None:
+        nonlocal end
+        if count >= n:
+            end = time.perf_counter()
+            loop.stop()
+        else:
+            loop.call_soon(ping, count + 1)
+
+    start = time.perf_counter()
+    loop.call_soon(ping, 1)
+    loop.run_forever()
+    loop.close()
+    emit(n / (end - start), "events/s")
+
+
+def timers(new_loop: Callable[[], asyncio.AbstractEventLoop], n: int) -> None:
+    """``n`` ``call_later`` timers over one second, all firing (CPU microseconds per timer)."""
+    loop = new_loop()
+    fired = 0
+    cpu_end = 0.0
+
+    def ring() -> None:
+        nonlocal fired, cpu_end
+        fired += 1
+        if fired == n:
+            cpu_end = time.process_time()
+            loop.stop()
+
+    cpu_start = time.process_time()
+    wall_start = time.perf_counter()
+    call_later = loop.call_later
+    for i in range(n):
+        call_later(timer_delay(i, n), ring)
+    set_rate = n / (time.perf_counter() - wall_start)
+    loop.run_forever()
+    loop.close()
+    emit((cpu_end - cpu_start) / n * 1e6, "us/timer", f"set {set_rate / 1e3:.0f}k/s")
+
+
+def idle_sessions(new_loop: Callable[[], asyncio.AbstractEventLoop], n: int) -> None:
+    """Bytes per idle Task waiting on a shared Future, by tracemalloc delta."""
+    loop = new_loop()
+    asyncio.set_event_loop(loop)
+
+    async def idle(wake: asyncio.Future[None]) -> None:
+        await wake
+
+    async def main() -> float:
+        wake: asyncio.Future[None] = loop.create_future()
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        tasks = [loop.create_task(idle(wake)) for _ in range(n)]
+        await asyncio.sleep(0)  # let every task run up to its await
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        wake.set_result(None)
+        await asyncio.gather(*tasks)
+        return (after - before) / n
+
+    tracemalloc.start()
+    per_task = loop.run_until_complete(main())
+    tracemalloc.stop()
+    loop.close()
+    emit(per_task, "bytes", "Task awaiting a shared Future (tracemalloc)")
+
+
+def startup(program: str, n: int) -> None:
+    """Median wall time of ``python -c program`` over ``n`` spawns (milliseconds)."""
+    wall, rss = time_program([sys.executable, "-c", program], n)
+    emit(wall * 1e3, "ms", f"max RSS {rss:.1f} MiB")
+
+
+BENCHES = ("dispatch", "idle-sessions", "pingpong", "startup", "timers")
+
+
+def main(new_loop: Callable[[], asyncio.AbstractEventLoop], startup_program: str) -> None:
+    """Entry point shared with ``uvloop_peer.py``: parse ``BENCH N`` and run it on ``new_loop``."""
+    args = parse_args(BENCHES)
+    if args.bench == "dispatch":
+        dispatch(new_loop, args.n)
+    elif args.bench == "pingpong":
+        pingpong(new_loop, args.n)
+    elif args.bench == "timers":
+        timers(new_loop, args.n)
+    elif args.bench == "idle-sessions":
+        idle_sessions(new_loop, args.n)
+    else:
+        startup(startup_program, args.n)
+
+
+if __name__ == "__main__":
+    main(asyncio.new_event_loop, STARTUP_PROGRAM)

@@ -1,0 +1,400 @@
+"""poe's side of every benchmark, written the way a poe program would be.
+
+``python bench/peers/poe_impl.py BENCH N [--loop asyncio|uvloop|select] [--variant NAME]``
+
+poe is imported from the installed distribution when there is one, else from
+``packages/poe-core/src`` of this checkout. ``--loop`` picks the backend (``Kernel(loop=NAME)``);
+without it the kernel's default is used (``POE_EVENT_LOOP``, else asyncio).
+
+``python bench/peers/poe_impl.py probe 0`` prints where poe came from and which loops can be
+built; the harness uses it to decide what is measurable.
+
+Every benchmark starts its clock in an event handler, once ``kernel.run()`` is dispatching, and
+stops it in the handler that finishes the work, so neither kernel construction nor teardown is
+counted (the peers do the same).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from _common import SESSION_BATCH, emit, parse_args, time_program, timer_delay
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from poe.kernel import Kernel
+    from poe.session import Context
+
+#: Where the in-tree poe lives: bench/peers/poe_impl.py -> <root>/packages/poe-core/src
+SRC = Path(__file__).resolve().parents[2] / "packages" / "poe-core" / "src"
+
+LOOPS = ("asyncio", "uvloop", "select")
+
+#: The minimal poe program of the ``startup`` benchmark: one session that yields once.
+STARTUP_PROGRAM = """\
+import poe.kernel, poe.session
+k = poe.kernel.Kernel(loop={loop!r})
+poe.session.Session.create(k, inline_states={{
+    "_start": lambda ctx: ctx.kernel.yield_("once"),
+    "once": lambda ctx: None,
+}})
+k.run()
+"""
+
+#: Set by :func:`_import_poe`: True when poe is not installed and comes from :data:`SRC`.
+_ORIGIN = {"from_tree": False}
+
+#: The session's private dispatch entry, timed alone by ``handler-convention --variant invoke``.
+_INVOKE = "_invoke"
+
+
+def _import_poe() -> None:
+    """Make ``import poe.kernel`` work: the installed poe, else this checkout's source."""
+    try:
+        import poe.kernel  # noqa: F401
+    except ImportError:
+        for name in [m for m in sys.modules if m == "poe" or m.startswith("poe.")]:
+            del sys.modules[name]
+        sys.path.insert(0, str(SRC))
+        _ORIGIN["from_tree"] = True
+
+
+def _kernel(loop: str | None) -> Kernel:
+    from poe.kernel import Kernel
+
+    return Kernel(loop=loop)
+
+
+def _session(
+    kernel: Kernel,
+    states: Mapping[str, Callable[..., object]],
+    args: tuple[object, ...] = (),
+) -> None:
+    from poe.session import Session
+
+    Session.create(kernel, inline_states=states, args=args)
+
+
+def dispatch(loop: str | None, n: int) -> None:
+    """One handler re-scheduling itself with ``yield_`` ``n`` times (events/s)."""
+    kernel = _kernel(loop)
+    clock: dict[str, float] = {}
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.yield_("go")
+
+    def go(ctx: Context) -> None:
+        ctx.heap["left"] = n
+        clock["start"] = time.perf_counter()
+        ctx.kernel.yield_("tick")
+
+    def tick(ctx: Context) -> None:
+        heap = ctx.heap
+        left = heap["left"] - 1
+        heap["left"] = left
+        if left:
+            ctx.kernel.yield_("tick")
+        else:
+            clock["end"] = time.perf_counter()
+
+    _session(kernel, {"_start": start, "go": go, "tick": tick})
+    kernel.run()
+    emit(n / (clock["end"] - clock["start"]), "events/s")
+
+
+def pingpong(loop: str | None, n: int) -> None:
+    """Two sessions bouncing an event with ``post`` to the sender, ``n`` events (events/s)."""
+    kernel = _kernel(loop)
+    clock: dict[str, float] = {}
+
+    def bounce(ctx: Context, count: int, reply: str) -> None:
+        if count >= n:
+            clock["end"] = time.perf_counter()
+            ctx.kernel.stop()
+        else:
+            ctx.kernel.post(ctx.sender, reply, count + 1)
+
+    def pong_start(ctx: Context) -> None:
+        ctx.kernel.alias_set("pong")
+
+    def on_ping(ctx: Context, count: int) -> None:
+        bounce(ctx, count, "pong")
+
+    def ping_start(ctx: Context) -> None:
+        ctx.kernel.alias_set("ping")
+        ctx.kernel.yield_("go")
+
+    def go(ctx: Context) -> None:
+        clock["start"] = time.perf_counter()
+        ctx.kernel.post("pong", "ping", 1)
+
+    def on_pong(ctx: Context, count: int) -> None:
+        bounce(ctx, count, "ping")
+
+    _session(kernel, {"_start": pong_start, "ping": on_ping})
+    _session(kernel, {"_start": ping_start, "go": go, "pong": on_pong})
+    kernel.run()
+    emit(n / (clock["end"] - clock["start"]), "events/s")
+
+
+def call(loop: str | None, n: int) -> None:
+    """Synchronous ``kernel.call`` into another session, ``n`` times (calls/s)."""
+    kernel = _kernel(loop)
+    clock: dict[str, float] = {}
+
+    def callee_start(ctx: Context) -> None:
+        ctx.kernel.alias_set("callee")
+
+    def add(ctx: Context, x: int) -> int:
+        return x + 1
+
+    def caller_start(ctx: Context) -> None:
+        ctx.kernel.yield_("go")
+
+    def go(ctx: Context) -> None:
+        k = ctx.kernel
+        callee = k.alias_resolve("callee")
+        kcall = k.call
+        start = time.perf_counter()
+        for i in range(n):
+            kcall(callee, "add", i)
+        clock["rate"] = n / (time.perf_counter() - start)
+        if kcall(callee, "add", 41) != 42:  # the return value makes it back
+            msg = "kernel.call did not return the handler's value"
+            raise AssertionError(msg)
+        k.stop()
+
+    _session(kernel, {"_start": callee_start, "add": add})
+    _session(kernel, {"_start": caller_start, "go": go})
+    kernel.run()
+    emit(clock["rate"], "calls/s")
+
+
+def timers(loop: str | None, n: int) -> None:
+    """``n`` ``delay_set`` timers over one second, all firing (CPU microseconds per timer)."""
+    kernel = _kernel(loop)
+    clock: dict[str, float] = {}
+    fired = 0
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.yield_("go")
+
+    def go(ctx: Context) -> None:
+        delay_set = ctx.kernel.delay_set
+        clock["cpu_start"] = time.process_time()
+        wall = time.perf_counter()
+        for i in range(n):
+            delay_set("ring", timer_delay(i, n))
+        clock["set_rate"] = n / (time.perf_counter() - wall)
+
+    def ring(ctx: Context) -> None:
+        nonlocal fired
+        fired += 1
+        if fired == n:
+            clock["cpu_end"] = time.process_time()
+
+    _session(kernel, {"_start": start, "go": go, "ring": ring})
+    kernel.run()
+    if fired != n:
+        msg = f"{fired} of {n} timers fired"
+        raise AssertionError(msg)
+    per_timer = (clock["cpu_end"] - clock["cpu_start"]) / n * 1e6
+    emit(per_timer, "us/timer", f"set {clock['set_rate'] / 1e3:.0f}k/s")
+
+
+def sessions(loop: str | None, n: int) -> None:
+    """Sessions created and destroyed per second: batches of children that yield once each."""
+    kernel = _kernel(loop)
+    clock: dict[str, float] = {}
+    made = 0
+    stopped = 0
+
+    def child_start(ctx: Context) -> None:
+        ctx.kernel.yield_("work")
+
+    def child_work(ctx: Context) -> None:
+        pass
+
+    def child_stop(ctx: Context) -> None:
+        nonlocal stopped
+        stopped += 1
+        if stopped == n:
+            clock["end"] = time.perf_counter()
+
+    child_states = {"_start": child_start, "work": child_work, "_stop": child_stop}
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.yield_("batch")
+
+    def batch(ctx: Context) -> None:
+        nonlocal made
+        clock.setdefault("start", time.perf_counter())
+        count = min(SESSION_BATCH, n - made)
+        for _ in range(count):
+            _session(ctx.kernel, child_states)
+        made += count
+        if made < n:
+            ctx.kernel.yield_("batch")
+
+    _session(kernel, {"_start": start, "batch": batch})
+    kernel.run()
+    if stopped != n:
+        msg = f"{stopped} of {n} sessions stopped"
+        raise AssertionError(msg)
+    emit(
+        n / (clock["end"] - clock["start"]),
+        "sessions/s",
+        f"one yield each, batches of {SESSION_BATCH}",
+    )
+
+
+def idle_sessions(loop: str | None, n: int) -> None:
+    """Bytes per idle session that holds only an alias, by tracemalloc delta."""
+    tracemalloc.start()
+    kernel = _kernel(loop)
+    result: dict[str, float] = {}
+
+    def child_start(ctx: Context, alias: str) -> None:
+        ctx.kernel.alias_set(alias)
+
+    child_states = {"_start": child_start}
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.yield_("build")
+
+    def build(ctx: Context) -> None:
+        gc.collect()
+        ctx.heap["before"] = tracemalloc.get_traced_memory()[0]
+        for i in range(n):
+            _session(ctx.kernel, child_states, args=(f"idle-{i}",))
+        ctx.kernel.yield_("measure")  # measure once the kernel is back in its loop
+
+    def measure(ctx: Context) -> None:
+        gc.collect()
+        result["per_session"] = (tracemalloc.get_traced_memory()[0] - ctx.heap["before"]) / n
+        ctx.kernel.stop()
+
+    _session(kernel, {"_start": start, "build": build, "measure": measure})
+    kernel.run()
+    tracemalloc.stop()
+    emit(result["per_session"], "bytes", "alias-only session (tracemalloc)")
+
+
+def handler_convention(loop: str | None, n: int, variant: str) -> None:
+    """ns per dispatched event whose handler does ``ctx.heap["acc"] += x``.
+
+    Variants: ``call`` (``kernel.call`` to the session itself, synchronous, no queue),
+    ``yield`` (a ``yield_`` chain through the queue), ``invoke`` (the session's private
+    ``_invoke``, handler lookup + Context + call and nothing of the kernel).
+    """
+    kernel = _kernel(loop)
+    clock: dict[str, float] = {}
+
+    def start(ctx: Context) -> None:
+        ctx.heap["acc"] = 0
+        ctx.heap["left"] = n
+        ctx.kernel.yield_("go")
+
+    def work(ctx: Context, x: int) -> None:
+        ctx.heap["acc"] += x
+
+    def chained(ctx: Context, x: int) -> None:
+        heap = ctx.heap
+        heap["acc"] += x
+        left = heap["left"] - 1
+        heap["left"] = left
+        if left:
+            ctx.kernel.yield_("chained", 1)
+        else:
+            clock["end"] = time.perf_counter()
+
+    def go(ctx: Context) -> None:
+        if variant == "yield":
+            clock["start"] = time.perf_counter()
+            ctx.kernel.yield_("chained", 1)
+            return
+        me = ctx.session
+        if variant == "call":
+            kcall = ctx.kernel.call
+            start = time.perf_counter()
+            for _ in range(n):
+                kcall(me, "work", 1)
+            clock["end"] = time.perf_counter()
+        else:
+            invoke = getattr(me, _INVOKE)  # the session layer alone, no kernel
+            args = (1,)
+            start = time.perf_counter()
+            for _ in range(n):
+                invoke(me, "work", args, "go")
+            clock["end"] = time.perf_counter()
+        clock["start"] = start
+
+    _session(kernel, {"_start": start, "go": go, "work": work, "chained": chained})
+    kernel.run()
+    emit((clock["end"] - clock["start"]) / n * 1e9, "ns/event", NOTES[variant])
+
+
+NOTES = {
+    "call": "kernel.call(self) -> handler(ctx, x)",
+    "yield": "yield_ chain -> handler(ctx, x)",
+    "invoke": "session._invoke -> handler(ctx, x), no kernel",
+}
+
+
+def startup(loop: str | None, n: int) -> None:
+    """Median wall time of the minimal poe program over ``n`` spawns (milliseconds)."""
+    env = dict(os.environ)
+    if _ORIGIN["from_tree"]:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
+    program = STARTUP_PROGRAM.format(loop=loop)
+    wall, rss = time_program([sys.executable, "-c", program], n, env)
+    emit(wall * 1e3, "ms", f"max RSS {rss:.1f} MiB")
+
+
+def probe() -> None:
+    """Print where poe comes from and which loop backends can be built (JSON)."""
+    import poe.kernel
+    import poe.session
+    from poe.loop import available_loops
+
+    del poe.session  # imported only to prove that it imports
+    origin = str(Path(poe.kernel.__file__ or "?").resolve().parent)
+    loops = available_loops()
+    sys.stdout.write(
+        json.dumps({"origin": origin, "from_tree": _ORIGIN["from_tree"], "loops": loops}) + "\n",
+    )
+
+
+BENCHES: dict[str, Callable[[str | None, int], None]] = {
+    "dispatch": dispatch,
+    "pingpong": pingpong,
+    "call": call,
+    "timers": timers,
+    "sessions": sessions,
+    "idle-sessions": idle_sessions,
+    "startup": startup,
+}
+
+
+def main() -> None:
+    """Parse ``BENCH N [--loop NAME] [--variant NAME]`` and run it."""
+    args = parse_args([*BENCHES, "handler-convention", "probe"], loops=LOOPS, variants=tuple(NOTES))
+    _import_poe()
+    if args.bench == "probe":
+        probe()
+    elif args.bench == "handler-convention":
+        handler_convention(args.loop, args.n, args.variant or "call")
+    else:
+        BENCHES[args.bench](args.loop, args.n)
+
+
+if __name__ == "__main__":
+    main()

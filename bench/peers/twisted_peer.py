@@ -1,0 +1,147 @@
+"""Twisted peer: the same work with the default (epoll) reactor.
+
+``python bench/peers/twisted_peer.py BENCH N``. Benchmarks: ``dispatch`` (a ``callLater(0, f)``
+chain), ``pingpong`` (two callbacks bouncing through ``callLater(0)``), ``timers`` (callLater),
+``idle-sessions`` (coroutines awaiting a shared Deferred), ``startup`` (a minimal reactor run).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+import tracemalloc
+from typing import TYPE_CHECKING, cast
+
+from _common import emit, parse_args, time_program, timer_delay
+
+if TYPE_CHECKING:
+    from twisted.internet.base import ReactorBase
+
+#: The minimal Twisted program of the ``startup`` benchmark: one callLater(0), then stop.
+STARTUP_PROGRAM = """\
+from twisted.internet import reactor
+
+reactor.callLater(0, reactor.stop)
+reactor.run()
+"""
+
+
+class _Reactor:
+    """The global reactor, typed as the ``ReactorBase`` it is (the default epoll reactor)."""
+
+    def __init__(self) -> None:
+        from twisted.internet import reactor  # installs the default reactor
+
+        self.time = cast("ReactorBase", reactor)
+        self.core = self.time
+
+
+def dispatch(n: int) -> None:
+    """One callable re-scheduling itself with ``callLater(0, f)`` ``n`` times (events/s)."""
+    reactor = _Reactor()
+    call_later = reactor.time.callLater
+    left = n
+    end = 0.0
+
+    def tick() -> None:
+        nonlocal left, end
+        left -= 1
+        if left:
+            call_later(0, tick)
+        else:
+            end = time.perf_counter()
+            reactor.core.stop()
+
+    start = time.perf_counter()
+    call_later(0, tick)
+    reactor.core.run()
+    emit(n / (end - start), "events/s")
+
+
+def pingpong(n: int) -> None:
+    """Two callables bouncing a counter through ``callLater(0)``, ``n`` events (events/s)."""
+    reactor = _Reactor()
+    call_later = reactor.time.callLater
+    end = 0.0
+
+    def ping(count: int) -> None:
+        nonlocal end
+        if count >= n:
+            end = time.perf_counter()
+            reactor.core.stop()
+        else:
+            call_later(0, pong, count + 1)
+
+    def pong(count: int) -> None:
+        nonlocal end
+        if count >= n:
+            end = time.perf_counter()
+            reactor.core.stop()
+        else:
+            call_later(0, ping, count + 1)
+
+    start = time.perf_counter()
+    call_later(0, ping, 1)
+    reactor.core.run()
+    emit(n / (end - start), "events/s")
+
+
+def timers(n: int) -> None:
+    """``n`` ``callLater`` timers over one second, all firing (CPU microseconds per timer)."""
+    reactor = _Reactor()
+    call_later = reactor.time.callLater
+    fired = 0
+    cpu_end = 0.0
+
+    def ring() -> None:
+        nonlocal fired, cpu_end
+        fired += 1
+        if fired == n:
+            cpu_end = time.process_time()
+            reactor.core.stop()
+
+    cpu_start = time.process_time()
+    wall_start = time.perf_counter()
+    for i in range(n):
+        call_later(timer_delay(i, n), ring)
+    set_rate = n / (time.perf_counter() - wall_start)
+    reactor.core.run()
+    emit((cpu_end - cpu_start) / n * 1e6, "us/timer", f"set {set_rate / 1e3:.0f}k/s")
+
+
+def idle_sessions(n: int) -> None:
+    """Bytes per idle coroutine (driven by ``ensureDeferred``) awaiting a shared Deferred."""
+    from twisted.internet.defer import Deferred, ensureDeferred
+
+    async def idle(wake: Deferred[None]) -> None:
+        await wake
+
+    tracemalloc.start()
+    wake: Deferred[None] = Deferred()
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    actors = [ensureDeferred(idle(wake)) for _ in range(n)]
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    wake.callback(None)
+    tracemalloc.stop()
+    del actors
+    emit((after - before) / n, "bytes", "coroutine awaiting a shared Deferred (tracemalloc)")
+
+
+def startup(n: int) -> None:
+    """Median wall time of a minimal reactor program over ``n`` spawns (milliseconds)."""
+    wall, rss = time_program([sys.executable, "-c", STARTUP_PROGRAM], n)
+    emit(wall * 1e3, "ms", f"max RSS {rss:.1f} MiB")
+
+
+if __name__ == "__main__":
+    args = parse_args(("dispatch", "idle-sessions", "pingpong", "startup", "timers"))
+    {
+        "dispatch": dispatch,
+        "pingpong": pingpong,
+        "timers": timers,
+        "idle-sessions": idle_sessions,
+        "startup": startup,
+    }[args.bench](args.n)

@@ -1,0 +1,149 @@
+"""Who watches which file descriptor, in which mode (POE::Resource::FileHandles).
+
+Rules:
+
+* One ``(session, fd, mode)`` is one watcher. Watching again only resumes it: POE keeps the
+  first event name and arguments.
+* A session gains one reference per distinct fd it watches in any mode (paused included), so a
+  watched fd keeps it alive.
+* Pausing is per fd and mode: the loop stops reporting, the watchers and references stay.
+* Two different handle objects on one fd is an error: it means a handle was closed while still
+  watched and its number was reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING, Any
+
+from poe import _trace
+from poe.errors import InvalidArgument
+from poe.loop import Mode
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from poe.loop import Loop
+    from poe.session import SessionBase
+
+__all__ = ["FdEntry", "FileHandles", "fileno"]
+
+#: What one watcher remembers: event name, extra args, and the event that registered it.
+Watcher = tuple[str, tuple[Any, ...], "str | None"]
+
+
+def fileno(handle: Any) -> int:
+    """The descriptor behind ``handle``: an ``int``, or anything with ``fileno()``."""
+    return handle if isinstance(handle, int) else int(handle.fileno())
+
+
+class FdEntry:
+    """The watchers of one file descriptor, per mode."""
+
+    __slots__ = ("handle", "paused", "watched", "watchers")
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.watchers: tuple[dict[SessionBase, Watcher], ...] = ({}, {}, {})
+        self.paused = [False, False, False]
+        self.watched = [False, False, False]
+
+
+class FileHandles:
+    """The kernel's fd watcher table. ``mark`` is called for sessions that lost a reference."""
+
+    __slots__ = ("_loop", "_mark", "pairs", "table")
+
+    def __init__(self, loop: Loop, mark: Callable[[SessionBase], None]) -> None:
+        self._loop = loop
+        self._mark = mark
+        self.table: dict[int, FdEntry] = {}
+        #: How many (session, fd) pairs are watched: non-zero means the kernel is not idle.
+        self.pairs = 0
+
+    def watch(
+        self,
+        session: SessionBase,
+        handle: Any,
+        mode: Mode,
+        event: str,
+        args: tuple[Any, ...],
+        caller_state: str | None,
+    ) -> None:
+        """Add a watcher (or resume the existing one).
+
+        Raises:
+            InvalidArgument: another handle object already watches the same fd.
+        """
+        fd = fileno(handle)
+        entry = self.table.get(fd)
+        if entry is None:
+            entry = self.table[fd] = FdEntry(handle)
+            with contextlib.suppress(OSError):
+                os.set_blocking(fd, False)  # POE conditions every watched handle
+        elif entry.handle is not handle and not (
+            isinstance(handle, int) or isinstance(entry.handle, int)
+        ):
+            msg = (
+                f"two different handles watch file descriptor {fd}: {entry.handle!r} and "
+                f"{handle!r}; stop watching the old one before it is closed"
+            )
+            raise InvalidArgument(msg)
+        watchers = entry.watchers[mode]
+        if session in watchers:
+            self.pause(handle, mode, paused=False)
+            return
+        watchers[session] = (event, args, caller_state)
+        if not session._k_fds.get(fd):
+            session._k_fds[fd] = 0
+            session._k_rc += 1
+            self.pairs += 1
+        session._k_fds[fd] += 1
+        if not entry.watched[mode] and not entry.paused[mode]:
+            entry.watched[mode] = True
+            self._loop.watch(fd, mode)
+        if _trace.TRACE_FILES:
+            _trace.log.debug("<fh> %r watches fd %d for %s", session, fd, mode.name)
+
+    def unwatch(self, session: SessionBase, fd: int, mode: Mode) -> None:
+        """Remove ``session``'s watcher of ``fd`` in ``mode``, if any."""
+        entry = self.table.get(fd)
+        if entry is None or session not in entry.watchers[mode]:
+            return
+        del entry.watchers[mode][session]
+        if not entry.watchers[mode]:
+            if entry.watched[mode]:
+                entry.watched[mode] = False
+                self._loop.unwatch(fd, mode)
+            entry.paused[mode] = False
+        session._k_fds[fd] -= 1
+        if not session._k_fds[fd]:
+            del session._k_fds[fd]
+            session._k_rc -= 1
+            self.pairs -= 1
+            if session._k_rc <= 0:
+                self._mark(session)
+        if not any(entry.watchers):
+            del self.table[fd]
+
+    def pause(self, handle: Any, mode: Mode, *, paused: bool) -> bool:
+        """Pause or resume reporting of ``handle`` in ``mode``; True if anyone watches it."""
+        fd = fileno(handle)
+        entry = self.table.get(fd)
+        if entry is None or not entry.watchers[mode]:
+            return False
+        entry.paused[mode] = paused
+        if paused and entry.watched[mode]:
+            entry.watched[mode] = False
+            self._loop.unwatch(fd, mode)
+        elif not paused and not entry.watched[mode]:
+            entry.watched[mode] = True
+            self._loop.watch(fd, mode)
+        return True
+
+    def clear_session(self, session: SessionBase) -> None:
+        """Remove every watcher of a stopping session."""
+        for fd in list(session._k_fds):
+            for mode in Mode:
+                self.unwatch(session, fd, mode)
