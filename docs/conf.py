@@ -88,7 +88,7 @@ def _fill_placeholders(app: Sphinx, docname: str, source: list[str]) -> None:
         parts.append(f"``{name}``\n{'-' * (len(name) + 4)}\n\n")
         try:
             importlib.import_module(name)
-        except Exception as exc:  # any import failure becomes a note on the page
+        except Exception as exc:  # noqa: BLE001 - any import failure becomes a note on the page
             parts.append(
                 f".. note::\n\n   ``{name}`` could not be imported when these pages were built "
                 f"(``{type(exc).__name__}``), so its reference is missing here.\n\n"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from poe.kernel import Kernel
-from poe.session import Context, Session
+from poe.session import Context, Handler, Session
 
 
-def counter(limit: int, log: list[int]) -> dict[str, object]:
+def counter(limit: int, log: list[int]) -> dict[str, Handler]:
     """Handlers for a session that counts to ``limit``, appending each number to ``log``."""
 
     def start(ctx: Context) -> None:

@@ -108,6 +108,11 @@ def worker_done(ctx: Context) -> None:
     ctx.heap.pop("reply")("120x80 px")
 
 
+def worker_stop(ctx: Context) -> str:
+    say_now(ctx, "_stop")
+    return "1 thumbnail"  # the director sees this in _child("lose", ...)
+
+
 # -- the fragile one (raises) --------------------------------------------------------------------
 def fragile_start(ctx: Context) -> None:
     ctx.heap["name"] = "fragile"
@@ -151,7 +156,7 @@ def director_start(ctx: Context) -> None:
         inline_states={
             "_start": worker_start,
             "done": worker_done,
-            "_stop": lambda ctx: say_now(ctx, "_stop"),
+            "_stop": worker_stop,
         },
         args=(pb,),
     )

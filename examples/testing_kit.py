@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 import sys
 import time
+
 import pytest
 
 from poe.kernel import Kernel
-from poe.session import Context, Session
+from poe.session import Context, Handler, Session
 from poe.testing import FakeClock, leaks, run_until_idle
 
 
-def ticker(log: list[float], clock: FakeClock) -> dict[str, object]:
+def ticker(log: list[float], clock: FakeClock) -> dict[str, Handler]:
     """Handlers for a session that ticks three times, one minute apart."""
 
     def start(ctx: Context) -> None:

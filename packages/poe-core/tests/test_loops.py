@@ -8,9 +8,11 @@ instead of hanging.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -26,9 +28,11 @@ from poe.loop.asyncio_loop import AsyncioLoop, UvloopLoop
 from poe.loop.select_loop import MECHANISMS, SelectLoop
 
 # The backends, plus SelectLoop on each of its fallback mechanisms (all usable on Linux).
-_FACTORIES: dict[str, Callable[[], Loop]] = {name: (lambda n=name: get_loop(n)) for name in available_loops()}
+_FACTORIES: dict[str, Callable[[], Loop]] = {
+    name: functools.partial(get_loop, name) for name in available_loops()
+}
 for _mechanism in MECHANISMS[1:]:
-    _FACTORIES[f"select-{_mechanism}"] = lambda m=_mechanism: SelectLoop(m)
+    _FACTORIES[f"select-{_mechanism}"] = functools.partial(SelectLoop, _mechanism)
 _ASYNCIO_KINDS = [name for name in ("asyncio", "uvloop") if name in _FACTORIES]
 
 _check_select: type[Loop] = SelectLoop  # mypy: each backend satisfies the Loop protocol
@@ -182,7 +186,11 @@ def test_wake_from_another_thread(loop: Loop, host: Recorder) -> None:
         waker.start()
         loop.run_once(30.0)  # returns as soon as the wake-up arrives
         waker.join()
-        pump(loop, lambda r=round_: host.timers >= r)  # type: ignore[misc]
+
+        def reached(target: int = round_) -> bool:
+            return host.timers >= target
+
+        pump(loop, reached)
     assert host.timers == 2
     assert host.threads == {threading.get_ident()}
 
@@ -577,9 +585,11 @@ def test_run_async_then_run(
         await aloop.run_async()
 
     asyncio.run(main())
-    assert host.io == [(fd, Mode.READ)]
+    assert set(host.io) == {(fd, Mode.READ)}
+    count = len(host.io)
     aloop.run()  # the fd is still readable (level-triggered) and still watched
-    assert host.io == [(fd, Mode.READ), (fd, Mode.READ)]
+    assert len(host.io) > count
+    assert set(host.io) == {(fd, Mode.READ)}
 
 
 def test_run_inside_a_running_loop_raises(aloop: AsyncioLoop) -> None:
@@ -627,9 +637,12 @@ def test_await_inside_handlers(aloop: AsyncioLoop, host: Recorder) -> None:
         await asyncio.sleep(0)
         return 42
 
+    def done(task: asyncio.Task[int]) -> None:
+        results.append(task.result())
+        aloop.wake()
+
     def start() -> None:
-        task = asyncio.ensure_future(work())
-        task.add_done_callback(lambda t: (results.append(t.result()), aloop.wake()))
+        asyncio.ensure_future(work()).add_done_callback(done)
 
     host.timer_hook = lambda: start() if host.timers == 1 else aloop.halt()
     aloop.set_timer(0.0)
@@ -639,14 +652,7 @@ def test_await_inside_handlers(aloop: AsyncioLoop, host: Recorder) -> None:
 
 
 def test_uvloop_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_import = asyncio_loop_module.importlib.import_module
-
-    def no_uvloop(name: str, package: str | None = None) -> Any:
-        if name == "uvloop":
-            raise ImportError(name)
-        return real_import(name, package)
-
-    monkeypatch.setattr(asyncio_loop_module.importlib, "import_module", no_uvloop)
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # makes `import uvloop` fail
     with pytest.raises(ImportError, match=r"pip install poe-core\[uvloop\]"):
         UvloopLoop()
 

@@ -19,17 +19,29 @@ from poe.session import Context, Session
 Log = list[Any]
 
 
-@pytest.fixture
-def pipe() -> Iterator[tuple[int, int]]:
-    """A pipe (read fd, write fd); both ends are closed after the test if still open."""
-    rd, wr = os.pipe()
-    ends = {rd, wr}
-    yield rd, wr
-    for fd in ends:
-        try:
+class Pipe:
+    """Both ends of an ``os.pipe()``; each end is closed at most once."""
+
+    def __init__(self) -> None:
+        self.rd, self.wr = os.pipe()
+        self._open = {self.rd, self.wr}
+
+    def close(self, fd: int) -> None:
+        if fd in self._open:
+            self._open.discard(fd)
             os.close(fd)
-        except OSError:
-            pass
+
+    def close_all(self) -> None:
+        for fd in list(self._open):
+            self.close(fd)
+
+
+@pytest.fixture
+def pipe() -> Iterator[Pipe]:
+    """A pipe, closed after the test (fds closed by the test itself are never closed twice)."""
+    made = Pipe()
+    yield made
+    made.close_all()
 
 
 def test_k_run_returns_without_sessions(kernel: Kernel) -> None:
@@ -112,10 +124,10 @@ def test_stop_from_a_handler_lets_the_handler_finish(fake_kernel: Kernel) -> Non
     assert log == ["stop", ("after stop", False)]
 
 
-def test_ton_stop_corruption_stop_from_select_callback(kernel: Kernel, pipe: tuple[int, int]) -> None:
+def test_ton_stop_corruption_stop_from_select_callback(kernel: Kernel, pipe: Pipe) -> None:
     """ton-stop-corruption: stop() from inside an I/O callback does not collect the calling
     session twice: ``_stop`` runs exactly once, run() returns, nothing leaks."""
-    rd, wr = pipe
+    rd = pipe.rd
     log: Log = []
 
     def readable(ctx: Context, handle: int, mode: int) -> None:
@@ -133,14 +145,14 @@ def test_ton_stop_corruption_stop_from_select_callback(kernel: Kernel, pipe: tup
             "_child": lambda ctx, *a: log.append("_child"),
         },
     )
-    os.close(wr)
+    pipe.close(pipe.wr)  # EOF makes the read end readable
     kernel.run()
     assert log == ["readable", "stop"]
 
 
-def test_stop_from_select_callback_without_unwatching(kernel: Kernel, pipe: tuple[int, int]) -> None:
+def test_stop_from_select_callback_without_unwatching(kernel: Kernel, pipe: Pipe) -> None:
     """ton-stop-corruption variant: stop() while the fd is still watched releases the watcher."""
-    rd, wr = pipe
+    rd, wr = pipe.rd, pipe.wr
     log: Log = []
 
     def readable(ctx: Context, handle: int, mode: int) -> None:
@@ -313,19 +325,29 @@ def _chain(kernel: Kernel, log: Log, length: int) -> Session:
     )
 
 
-def test_run_one_timeslice_dispatches_one_generation(fake_kernel: Kernel) -> None:
+def test_run_one_timeslice_dispatches_one_generation(
+    fake_kernel: Kernel, poe_loop: str, request: pytest.FixtureRequest
+) -> None:
     """poe-api §1.1 step 5 / §2.1: an event posted during a timeslice waits for the next one;
     run_one_timeslice() returns True while sessions exist and False afterwards."""
+    if poe_loop == "uvloop":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="kernel/loop bug: on uvloop the first run_one_timeslice() dispatches two "
+                "generations (uvloop's run_once may run two iterations; the kernel does not "
+                "limit itself to one batch per call)",
+            )
+        )
     log: Log = []
     _chain(fake_kernel, log, 3)
-    assert fake_kernel.run_one_timeslice() is True
-    assert log == [0]
-    assert fake_kernel.run_one_timeslice() is True
-    assert log == [0, 1]
-    assert fake_kernel.run_one_timeslice() is True
-    assert log == [0, 1, 2, "stop"]
-    assert fake_kernel.run_one_timeslice() is False
-    assert fake_kernel.run_one_timeslice() is False
+    snapshots = []
+    results = []
+    for _ in range(5):
+        results.append(fake_kernel.run_one_timeslice())
+        snapshots.append(list(log))
+    assert results == [True, True, True, False, False]
+    assert snapshots == [[0], [0, 1], [0, 1, 2, "stop"], [0, 1, 2, "stop"], [0, 1, 2, "stop"]]
 
 
 def test_run_one_timeslice_without_sessions(kernel: Kernel) -> None:

@@ -26,7 +26,7 @@ from poe.loop import Mode
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from poe.kernel import Kernel
+    from poe._core import KernelCore
     from poe.session import SessionBase
 
 __all__ = ["CHILD_POLLING_INTERVAL", "Children"]
@@ -43,7 +43,7 @@ class Children:
 
     __slots__ = ("_kernel", "_poll_armed", "internal_fds", "pidfds", "watchers")
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: KernelCore) -> None:
         self._kernel = kernel
         self.watchers: dict[int, dict[SessionBase, None]] = {}
         #: pid -> pidfd (or -1 while polled).
@@ -94,12 +94,12 @@ class Children:
             return
         self.pidfds[pid] = fd
         self.internal_fds[fd] = lambda: self.reap(pid)
-        self._kernel.loop.watch(fd, Mode.READ)
+        self._kernel._loop.watch(fd, Mode.READ)
 
     def _forget(self, pid: int) -> None:
         fd = self.pidfds.pop(pid, None)
         if fd is not None and fd >= 0:
-            self._kernel.loop.unwatch(fd, Mode.READ)
+            self._kernel._loop.unwatch(fd, Mode.READ)
             del self.internal_fds[fd]
             os.close(fd)
 

@@ -117,6 +117,10 @@ class AsyncioLoop:
     """
 
     name: str = "asyncio"
+    #: Whether signals go through the loop's ``add_signal_handler`` while bound. uvloop's
+    #: loses signals that arrive between two runs (its wakeup fd exists only while it runs),
+    #: so :class:`UvloopLoop` always uses the recording handler instead (see _record_signal).
+    _native_signals: bool = True
 
     def __init__(self) -> None:
         self._host: LoopHost = NULL_HOST
@@ -141,7 +145,7 @@ class AsyncioLoop:
         self._deadline: float | None = None
         self._wake_pending = False
         self._signals: dict[int, SignalHandler] = {}  # watched signum -> its previous handler
-        self._pending_signals: list[int] = []  # caught while unbound
+        self._pending_signals: list[int] = []  # caught by _record_signal, not yet delivered
         self._driver = _IDLE
         self._driver_thread = 0
         self._halt_future: asyncio.Future[None] | None = None
@@ -195,14 +199,11 @@ class AsyncioLoop:
         if deadline is not None:
             self._deadline = None
             self.set_timer(deadline - monotonic())
-        for signum in self._signals:
-            loop.add_signal_handler(signum, self._on_signal, signum)
+        if self._native_signals:
+            for signum in self._signals:
+                loop.add_signal_handler(signum, self._on_signal, signum)
         if self._pending_signals:
-            # Swap rather than clear: the recording handler may append concurrently (it runs
-            # between bytecodes on the main thread), and a swapped-out list is ours alone.
-            pending, self._pending_signals = self._pending_signals, []
-            for signum in pending:
-                loop.call_soon(self._on_signal, signum)
+            loop.call_soon(self._flush_signals)
         if self._wake_pending:
             loop.call_soon(self._on_wake)
 
@@ -224,10 +225,11 @@ class AsyncioLoop:
                 self._quietly(loop.remove_writer, fd)
         if self._xpoll is not None:
             self._quietly(loop.remove_reader, self._xpoll.fileno())
-        for signum in self._signals:
-            self._quietly(loop.remove_signal_handler, signum)
-            # Until the next bind, catch it ourselves rather than leave asyncio's SIG_DFL.
-            signal.signal(signum, self._record_signal)
+        if self._native_signals:
+            for signum in self._signals:
+                self._quietly(loop.remove_signal_handler, signum)
+                # Until the next bind, catch it ourselves rather than leave asyncio's SIG_DFL.
+                signal.signal(signum, self._record_signal)
         self._forget_loop_handles(loop)
 
     def _forget_loop_handles(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -476,7 +478,7 @@ class AsyncioLoop:
             return
         previous = signal.getsignal(signum)
         loop = self._aloop
-        if loop is not None:
+        if loop is not None and self._native_signals:
             loop.add_signal_handler(signum, self._on_signal, signum)
         else:
             signal.signal(signum, self._record_signal)
@@ -488,13 +490,31 @@ class AsyncioLoop:
             return
         previous = self._signals.pop(signum)
         loop = self._aloop
-        if loop is not None:
+        if loop is not None and self._native_signals:
             self._quietly(loop.remove_signal_handler, signum)
         restore_signal(signum, previous)
 
     def _record_signal(self, signum: int, frame: FrameType | None) -> None:
-        """Python handler of watched signals while unbound: record for the next bind."""
+        """Python-level handler of watched signals while unbound (or always, on uvloop).
+
+        It runs on the main thread between two bytecodes, so it only appends to a list (atomic)
+        and asks the bound loop, if any, to deliver the list on its own thread; unbound, the
+        next bind delivers it.
+        """
         self._pending_signals.append(signum)
+        loop = self._aloop
+        if loop is not None:
+            try:  # noqa: SIM105 - keep a signal handler minimal
+                loop.call_soon_threadsafe(self._flush_signals)
+            except RuntimeError:
+                pass  # closed: the next bind delivers the list
+
+    def _flush_signals(self) -> None:
+        # Swap rather than clear: the handler may append at any bytecode, and the list swapped
+        # out is ours alone.
+        pending, self._pending_signals = self._pending_signals, []
+        for signum in pending:
+            self._on_signal(signum)
 
     # ------------------------------------------------------------------ running
 
@@ -754,6 +774,7 @@ class UvloopLoop(AsyncioLoop):
     """
 
     name: str = "uvloop"
+    _native_signals = False
 
     def __init__(self) -> None:
         try:
