@@ -160,7 +160,7 @@ BENCHES: tuple[Bench, ...] = (
         impls=("poe[*]", "asyncio", "uvloop", "twisted", "perl-poe"),
         target=Target("ratio<=", 1.0, "uvloop"),
         repeats=3,
-        quick_repeats=1,
+        quick_repeats=2,
     ),
     Bench(
         "sessions",

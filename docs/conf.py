@@ -55,6 +55,9 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False
+# "Attributes:" sections as :ivar: fields: autodoc documents NamedTuple fields itself, and two
+# descriptions of one attribute would be a duplicate-object warning.
+napoleon_use_ivar = True
 
 # The public modules the API page documents. A module that cannot be imported while the kernel is
 # still being written is replaced on that page by a visible note (see ``_fill_placeholders`` below)

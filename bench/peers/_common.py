@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
 #: The pseudo-random but reproducible order in which timer benchmarks hand out due times: timer
 #: ``i`` of ``n`` is due ``((i * TIMER_STRIDE) % n) / n`` seconds from when it is set. The stride is
@@ -61,12 +61,6 @@ def emit(value: float, unit: str, note: str | None = None) -> None:
         record["note"] = note
     sys.stdout.write(json.dumps(record) + "\n")
     sys.stdout.flush()
-
-
-def dispatch_main(table: Mapping[str, Callable[[int], None]]) -> None:
-    """Run ``table[BENCH](N)`` for a peer whose benchmarks take no option."""
-    args = parse_args(sorted(table))
-    table[args.bench](args.n)
 
 
 def time_program(

@@ -342,11 +342,6 @@ def test_grinnz_die_in_die_handler_reports_both_errors(fake_kernel: Kernel) -> N
     assert sorted(log[1:]) == ["s1", "s2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: an error in a DIE handler becomes the primary exception and the "
-    "original is attached as 'Additional error ...' (POE: original first)",
-)
 def test_grinnz_original_error_is_primary(fake_kernel: Kernel) -> None:
     """grinnz-die-in-die: the ORIGINAL error is what run() raises; the handler's error is the
     "Additional error thrown in handler for previous error" note (POE's message order)."""
@@ -396,11 +391,6 @@ def test_rt19908_die_in_stop_propagates_once(fake_kernel: Kernel) -> None:
     assert "other stop" in stops
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: an exception raised in _stop during the end-of-batch GC sweep is only "
-    "noticed after the next event was dispatched (POE stops at once)",
-)
 def test_rt19908_nothing_dispatched_after_die_in_stop(fake_kernel: Kernel) -> None:
     """rt19908-merlyn-stop: once ``_stop`` raised, the kernel stops before dispatching anything
     else (Perl 1.370: ``stop: n=1 log=other_stop``, the other session's timer never fires)."""

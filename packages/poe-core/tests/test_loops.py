@@ -606,13 +606,15 @@ def test_own_loop_is_current_during_run(aloop: AsyncioLoop, host: Recorder) -> N
     seen: list[Any] = []
 
     def tick() -> None:
-        seen.append(asyncio.get_event_loop_policy().get_event_loop())
+        seen.append(asyncio_loop_module._current_event_loop())
         aloop.halt()
 
+    before = asyncio_loop_module._current_event_loop()
     host.timer_hook = tick
     aloop.set_timer(0.0)
     aloop.run()
     assert seen == [aloop.asyncio_loop]
+    assert asyncio_loop_module._current_event_loop() is before
     first = aloop.asyncio_loop
     aloop.set_timer(0.0)
     aloop.run()

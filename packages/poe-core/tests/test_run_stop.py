@@ -221,11 +221,6 @@ def test_run_again_after_stop(fake_kernel: Kernel) -> None:
     assert log == ["stop1", "again", "x", "stop3"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: stop() does not reset the active session to the kernel, so a session "
-    "created later in the same handler becomes a child of the stopped session",
-)
 def test_session_created_after_stop_in_the_same_handler_is_top_level(fake_kernel: Kernel) -> None:
     """poe-api §2.1 (POE's stop(): "So new sessions will not be child of the current defunct
     session"): after stop(), the active session is the kernel. Perl: ``stop new start
@@ -325,20 +320,9 @@ def _chain(kernel: Kernel, log: Log, length: int) -> Session:
     )
 
 
-def test_run_one_timeslice_dispatches_one_generation(
-    fake_kernel: Kernel, poe_loop: str, request: pytest.FixtureRequest
-) -> None:
+def test_run_one_timeslice_dispatches_one_generation(fake_kernel: Kernel) -> None:
     """poe-api §1.1 step 5 / §2.1: an event posted during a timeslice waits for the next one;
     run_one_timeslice() returns True while sessions exist and False afterwards."""
-    if poe_loop == "uvloop":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="kernel/loop bug: on uvloop the first run_one_timeslice() dispatches two "
-                "generations (uvloop's run_once may run two iterations; the kernel does not "
-                "limit itself to one batch per call)",
-            )
-        )
     log: Log = []
     _chain(fake_kernel, log, 3)
     snapshots = []

@@ -149,13 +149,14 @@ class KernelCore:
         self._active_session: Any = self
         self._active_event: str | None = None
         self._sig_handled = False
-        self._in_die = False
+        self._in_die: list[BaseException] | None = None
         self._errors: list[BaseException] = []
         self._inbox: deque[Callable[[], None]] = deque()
         self._running = False
         self._dispatching = False
         self._arm_on_post = False
         self._one_batch = False
+        self._slice_done = False
         self._idle_pending = False
         self._id = f"{socket.gethostname()}-{int(self._clock.now()) & 0xFFFFFFFF:08x}-{os.getpid():08x}-{id(self) & 0xFFFFFFFF:08x}"
         self._lookup[self] = self
@@ -224,7 +225,11 @@ class KernelCore:
     def _handler_failed(
         self, exc: BaseException, session: Any, sender: Any, event: str, caller_state: str | None
     ) -> None:
-        if not _trace.CATCH_EXCEPTIONS or event == "_stop" or self._in_die:
+        if self._in_die is not None:
+            # An error in a DIE handler ends run(); it is reported after the original error.
+            self._in_die.append(exc)
+            return
+        if not _trace.CATCH_EXCEPTIONS or event == "_stop":
             # POE cannot turn these into DIE signals: they end run() directly.
             self._add_error(exc)
             return
@@ -289,7 +294,7 @@ class KernelCore:
                                 break
                             if self._gc_marks:
                                 self._gc_sweep()
-                            if count >= budget:
+                            if count >= budget or self._errors:
                                 break
                             now = self._now()
                             limit = self._seq + 1
@@ -300,7 +305,6 @@ class KernelCore:
                         count += 1
                         fresh = False
                         if self._errors:
-                            self.stop()
                             break
                         continue
                 elif not fifo:
@@ -313,7 +317,7 @@ class KernelCore:
                         break
                     if self._gc_marks:
                         self._gc_sweep()
-                    if count >= budget:
+                    if count >= budget or self._errors:
                         break
                     now = self._now()
                     limit = self._seq + 1
@@ -372,13 +376,14 @@ class KernelCore:
                 if sender._k_rc <= 0 and sender is not self and sender is not dest:
                     self._gc_marks.append(sender)
                 if self._errors:
-                    self.stop()
                     break
         finally:
             self._active_session = kernel_session
             self._active_event = kernel_event
         if self._gc_marks:
             self._gc_sweep()
+        if self._errors:
+            self.stop()  # an unhandled error ends the program, as in POE
         return count
 
     def _fire_timer(self, timer: _Timer) -> None:
@@ -410,7 +415,12 @@ class KernelCore:
         try:
             if self._inbox:
                 self._drain_inbox()
-            self._run_batch(1 if self._one_batch else self.BATCH_BUDGET)
+            if not self._one_batch:
+                self._run_batch(self.BATCH_BUDGET)
+            elif not self._slice_done:
+                # run_one_timeslice: exactly one batch, however often the loop calls back.
+                self._slice_done = True
+                self._run_batch(1)
         finally:
             self._leave()
 
@@ -541,6 +551,10 @@ class KernelCore:
         for session in reversed(order):
             self._stop_session(session)
         self._gc_sweep()
+        # POE forces the active session back to the kernel, so sessions created later in the
+        # same handler are not children of a stopped session.
+        self._active_session = self
+        self._active_event = None
 
     def _session_alloc(self, session: SessionBase, args: tuple[Any, ...]) -> None:
         """Register ``session`` under the active session and run its ``_start``."""
@@ -614,7 +628,7 @@ class KernelCore:
         self._children.clear_session(session)
         for alias in session._k_aliases:
             del self._aliases[alias]
-            del self._lookup[alias]
+            self._lookup.pop(alias, None)
         held -= len(session._k_aliases)
         session._k_aliases.clear()
         for count in session._k_extrefs.values():
@@ -668,7 +682,10 @@ class KernelCore:
 
     def _resolve_slow(self, dest: Any) -> Any:
         if isinstance(dest, str) and dest.isdigit():
+            # POE's order: a session id first, then an alias that looks like one.
             session = self._lookup.get(int(dest))
+            if session is None:
+                session = self._aliases.get(dest)
             if session is not None:
                 return session
         if isinstance(dest, SessionBase):
@@ -749,7 +766,8 @@ class KernelCore:
         kind = signal_class(name)
         saved_handled, saved_die = self._sig_handled, self._in_die
         self._sig_handled = False
-        self._in_die = name == "DIE"
+        die_errors: list[BaseException] = []
+        self._in_die = die_errors if name == "DIE" else saved_die
         try:
             if name in self._sig_watchers:
                 for session in reversed(touched):
@@ -766,6 +784,8 @@ class KernelCore:
                 self._stop_session(session)
         if name == "DIE" and not handled and args and isinstance(args[0], DieInfo):
             self._add_error(args[0].error)
+        for error in die_errors:
+            self._add_error(error)
         if name == "IDLE" and dest is self:
             self._idle_pending = False
             if handled and self._sessions and self._is_idle():

@@ -134,6 +134,8 @@ class Kernel(KernelCore):
         """
         session = self._active_session
         if session is self:
+            if self._dispatching:
+                return  # after stop() in a handler: POE posts to the kernel, which drops it
             msg = f"yield_({event!r}) called outside any session: use post() with a destination"
             raise NotInSession(msg)
         if not session._k_alive:
@@ -226,6 +228,7 @@ class Kernel(KernelCore):
             return False
         self._start_running()
         self._one_batch = True
+        self._slice_done = False
         try:
             self._loop.run_once(None)
         finally:
@@ -258,7 +261,9 @@ class Kernel(KernelCore):
             msg = f"alias {name!r} would shadow the kernel's id"
             raise AliasInUse(msg)
         self._aliases[name] = session
-        self._lookup[name] = session
+        if not name.isdigit():
+            # A digit-string alias stays out of the fast table: POE resolves ids first.
+            self._lookup[name] = session
         session._k_aliases.append(name)
         session._k_rc += 1
 
@@ -278,7 +283,7 @@ class Kernel(KernelCore):
             msg = f"alias {name!r} belongs to {owner!r}, not {session!r}"
             raise NotPermitted(msg)
         del self._aliases[name]
-        del self._lookup[name]
+        self._lookup.pop(name, None)
         session._k_aliases.remove(name)
         session._k_rc -= 1
         if session._k_rc <= 0:
@@ -300,26 +305,31 @@ class Kernel(KernelCore):
             return []
         return sorted(target._k_aliases)
 
-    def ID_id_to_session(self, session_id: int) -> SessionBase:  # noqa: N802 - POE's name
-        """The live session with this id.
+    def ID_id_to_session(self, session_id: int | str) -> Any:  # noqa: N802 - POE's name
+        """The live session with this id (the kernel for the kernel's own id).
 
         Raises:
             SessionNotFound: no live session has it.
         """
+        if session_id == self._id:
+            return self
+        return self._session_by_id(session_id)
+
+    def ID_session_to_id(self, session: Any) -> int | str:  # noqa: N802 - POE's name
+        """The id of a live session (or of what resolves to one); the kernel's id for the kernel."""
+        target = self.alias_resolve(session)
+        if target is self:
+            kernel_id: str = self._id
+            return kernel_id
+        result: int = target._k_id
+        return result
+
+    def _session_by_id(self, session_id: object) -> SessionBase:
         session = self._lookup.get(session_id)
         if not isinstance(session, SessionBase) or session._k_id != session_id:
             msg = f"no session with id {session_id!r}"
             raise SessionNotFound(msg)
         return session
-
-    def ID_session_to_id(self, session: Any) -> int:  # noqa: N802 - POE's name
-        """The id of a live session (or of what resolves to one)."""
-        target = self.alias_resolve(session)
-        if target is self:
-            msg = "the kernel has no numeric session id"
-            raise SessionNotFound(msg)
-        result: int = target._k_id
-        return result
 
     # ================================================================ extra references
 
@@ -329,7 +339,7 @@ class Kernel(KernelCore):
         Raises:
             SessionNotFound: no live session has that id.
         """
-        return self._extref_add(self.ID_id_to_session(session_id), tag, 1)
+        return self._extref_add(self._session_by_id(session_id), tag, 1)
 
     def refcount_decrement(self, session_id: int, tag: str) -> int:
         """Release one hold of ``tag``; return the new count (it may go negative, holding nothing).
@@ -337,7 +347,7 @@ class Kernel(KernelCore):
         Raises:
             SessionNotFound: no live session has that id.
         """
-        return self._extref_add(self.ID_id_to_session(session_id), tag, -1)
+        return self._extref_add(self._session_by_id(session_id), tag, -1)
 
     # ================================================================ handlers and job control
 

@@ -61,6 +61,8 @@ class Loop(Protocol):
     * ``set_timer(delay)`` arms one timer ``delay`` real seconds from now, replacing any earlier
       one; ``None`` cancels it. On expiry the host's ``on_timer`` is called once.
     * ``watch``/``unwatch`` are idempotent per ``(fd, mode)``.
+    * ``halt()`` only affects a ``run()`` in progress; exceptions raised by host callbacks
+      propagate out of ``run``/``run_once``.
     * After :meth:`close` the loop holds no fd, timer or signal hook, and may be attached again.
     """
 
@@ -88,7 +90,7 @@ class Loop(Protocol):
         """Deliver OS signal ``signum`` to ``host.on_signal`` (main thread only)."""
 
     def unwatch_signal(self, signum: int) -> None:
-        """Restore the default disposition of ``signum``."""
+        """Stop delivering ``signum``: restore the handler it had before :meth:`watch_signal`."""
 
     def run(self) -> None:
         """Dispatch callbacks until :meth:`halt` is called."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import signal
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
     #: handler not installed from Python" and is what ``getsignal`` reports for such signals.
     SignalHandler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
-#: The only ``errno`` with which epoll refuses an fd it cannot watch (regular files, directories).
+#: The ``errno`` with which epoll refuses an fd it cannot watch (a regular file, a directory).
 #: ``select(2)`` reports such fds as always ready, so the backends emulate that instead of failing.
-UNPOLLABLE_ERRNO: Final = 1  # errno.EPERM, spelled out so the hot error path needs no import
+UNPOLLABLE_ERRNO: Final = errno.EPERM
 
 
 class NullHost:

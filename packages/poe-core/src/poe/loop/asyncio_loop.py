@@ -63,6 +63,9 @@ _EXPEDITE: Final = Mode.EXPEDITE
 #: nothing due and the kernel simply re-arms it.
 TIMER_SLACK: Final = 1e-4
 
+# _timer_when of a timer armed with call_soon (delay <= 0): earlier than any loop time.
+_DUE_NOW: Final = float("-inf")
+
 #: Where ``select.epoll`` is missing, how often the fds watched for EXPEDITE are checked.
 EXPEDITE_POLL_INTERVAL: Final = 0.01
 
@@ -138,8 +141,8 @@ class AsyncioLoop:
         # EXPEDITE support (see the module docstring).
         self._xpoll: select.epoll | None = None
         self._xcheck: asyncio.TimerHandle | None = None
-        # The timer: a Handle (and its loop-time deadline) while bound, a monotonic() deadline
-        # while unbound.
+        # The timer: a Handle and its loop-time deadline (_DUE_NOW for a call_soon handle) while
+        # bound, a monotonic() deadline while unbound.
         self._timer: asyncio.Handle | None = None
         self._timer_when = 0.0
         self._deadline: float | None = None
@@ -245,7 +248,8 @@ class AsyncioLoop:
         if timer is not None:
             timer.cancel()
             self._timer = None
-            self._deadline = monotonic() + (self._timer_when - loop.time())
+            when = self._timer_when
+            self._deadline = monotonic() + (0.0 if when == _DUE_NOW else when - loop.time())
 
     @staticmethod
     def _quietly(remove: Callable[[int], object], arg: int) -> None:
@@ -436,17 +440,24 @@ class AsyncioLoop:
                 timer.cancel()
                 self._timer = None
             return
+        if delay <= 0.0:
+            # Due now (the kernel has events queued, the commonest case): a plain Handle on the
+            # ready queue fires in the same iteration a past-due TimerHandle would, without
+            # loop.time() or the heap push and pop; one already pending serves as is.
+            if timer is not None:
+                if self._timer_when == _DUE_NOW:
+                    return
+                timer.cancel()
+            self._timer_when = _DUE_NOW
+            self._timer = loop.call_soon(self._on_timer)
+            return
         when = loop.time() + delay
         if timer is not None:
             if -TIMER_SLACK <= when - self._timer_when <= TIMER_SLACK:
                 return
             timer.cancel()
         self._timer_when = when
-        # Due now (the kernel has events queued): a plain Handle on the ready queue fires in
-        # the same iteration a past-due TimerHandle would, without the heap push and pop.
-        self._timer = (
-            loop.call_soon(self._on_timer) if delay <= 0.0 else loop.call_at(when, self._on_timer)
-        )
+        self._timer = loop.call_at(when, self._on_timer)
 
     def wake(self) -> None:
         """Make the loop call ``host.on_timer()`` soon, on its own thread. Thread-safe.
@@ -573,6 +584,8 @@ class AsyncioLoop:
         stopper = None
         if timeout is not None:
             if timeout <= 0.0:
+                # Documented asyncio behaviour: stop() before run_forever() polls the selector
+                # once with a zero timeout, runs the callbacks that are ready, and returns.
                 loop.stop()
             else:
                 stopper = loop.call_later(timeout, loop.stop)
