@@ -200,7 +200,7 @@ BENCHES: tuple[Bench, ...] = (
         1_000_000,
         "ns/event",
         higher_is_better=False,
-        impls=("poe-yield", "poe-call", "poe-invoke", "python-ctx", "python-bare"),
+        impls=("poe-yield", "poe-call", "python-ctx", "python-bare"),
         reference="poe-call",
         quick_n=300_000,
     ),
@@ -245,7 +245,7 @@ def catalogue(default_loop: str, convention_loop: str) -> dict[str, Impl]:
         f"poe[{loop}]": Impl(f"poe[{loop}]", poe, ("--loop", loop), f"poe-loop:{loop}", loop)
         for loop in POE_LOOPS
     }
-    for variant in ("call", "yield", "invoke"):
+    for variant in ("call", "yield"):
         name = f"poe-{variant}"
         options = ("--loop", convention_loop, "--variant", variant)
         impls[name] = Impl(name, poe, options, f"poe-loop:{convention_loop}", convention_loop)
@@ -629,8 +629,7 @@ def print_breakdown(outcomes: dict[str, Outcome]) -> None:
     """Where the ns of one dispatched event go, as differences of the handler-convention rows."""
     steps = (
         ("python-ctx", "python-bare", "build + pass a Context"),
-        ("poe-invoke", "python-ctx", "session layer (handler lookup, option checks)"),
-        ("poe-call", "poe-invoke", "kernel.call bookkeeping"),
+        ("poe-call", "python-ctx", "kernel.call (resolve, handler lookup, bookkeeping)"),
         ("poe-yield", "poe-call", "queueing (yield_ + loop turn) instead of call"),
     )
     parts = []

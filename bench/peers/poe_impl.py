@@ -52,9 +52,6 @@ k.run()
 #: Set by :func:`_import_poe`: True when poe is not installed and comes from :data:`SRC`.
 _ORIGIN = {"from_tree": False}
 
-#: The session's private dispatch entry, timed alone by ``handler-convention --variant invoke``.
-_INVOKE = "_invoke"
-
 
 def _import_poe() -> None:
     """Make ``import poe.kernel`` work: the installed poe, else this checkout's source."""
@@ -291,9 +288,8 @@ def idle_sessions(loop: str | None, n: int) -> None:
 def handler_convention(loop: str | None, n: int, variant: str) -> None:
     """ns per dispatched event whose handler does ``ctx.heap["acc"] += x``.
 
-    Variants: ``call`` (``kernel.call`` to the session itself, synchronous, no queue),
-    ``yield`` (a ``yield_`` chain through the queue), ``invoke`` (the session's private
-    ``_invoke``, handler lookup + Context + call and nothing of the kernel).
+    Variants: ``call`` (``kernel.call`` to the session itself, synchronous, no queue) and
+    ``yield`` (a ``yield_`` chain through the queue and the loop).
     """
     kernel = _kernel(loop)
     clock: dict[str, float] = {}
@@ -322,19 +318,11 @@ def handler_convention(loop: str | None, n: int, variant: str) -> None:
             ctx.kernel.yield_("chained", 1)
             return
         me = ctx.session
-        if variant == "call":
-            kcall = ctx.kernel.call
-            start = time.perf_counter()
-            for _ in range(n):
-                kcall(me, "work", 1)
-            clock["end"] = time.perf_counter()
-        else:
-            invoke = getattr(me, _INVOKE)  # the session layer alone, no kernel
-            args = (1,)
-            start = time.perf_counter()
-            for _ in range(n):
-                invoke(me, "work", args, "go")
-            clock["end"] = time.perf_counter()
+        kcall = ctx.kernel.call
+        start = time.perf_counter()
+        for _ in range(n):
+            kcall(me, "work", 1)
+        clock["end"] = time.perf_counter()
         clock["start"] = start
 
     _session(kernel, {"_start": start, "go": go, "work": work, "chained": chained})
@@ -345,7 +333,6 @@ def handler_convention(loop: str | None, n: int, variant: str) -> None:
 NOTES = {
     "call": "kernel.call(self) -> handler(ctx, x)",
     "yield": "yield_ chain -> handler(ctx, x)",
-    "invoke": "session._invoke -> handler(ctx, x), no kernel",
 }
 
 

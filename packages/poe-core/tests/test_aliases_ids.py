@@ -112,26 +112,18 @@ def test_k_aliases(fake_kernel: Kernel) -> None:
     assert second == {"idle": False, "zombie": False}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: ID_id_to_session(kernel.ID) raises SessionNotFound; POE returns the kernel",
-)
 def test_kernel_id_resolves_to_kernel(fake_kernel: Kernel) -> None:
     """k_aliases: ``ID_id_to_session($kernel->ID) == $kernel`` (oracle: ``id2s(kid)=kernel``)."""
     got: list[Any] = []
 
     def start(ctx: Context) -> None:
-        got.append(ctx.kernel.ID_id_to_session(ctx.kernel.ID))  # type: ignore[arg-type]
+        got.append(ctx.kernel.ID_id_to_session(ctx.kernel.ID))
 
     Session.create(fake_kernel, inline_states={"_start": start})
     fake_kernel.run()
     assert got == [fake_kernel]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: ID_session_to_id(kernel) raises SessionNotFound; POE returns kernel.ID",
-)
 def test_kernel_resolves_to_kernel_id(fake_kernel: Kernel) -> None:
     """k_aliases: ``ID_session_to_id($kernel) eq $kernel->ID`` (oracle: ``s2id(k)=kernelID``)."""
     got: list[Any] = []
@@ -214,10 +206,6 @@ def test_alias_list_is_sorted(fake_kernel: Kernel) -> None:
     assert got == [["alpha", "mu", "zeta"], ["alpha", "zeta"], []]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: an alias equal to another session's id (as a string) is not shadowed by the id",
-)
 def test_alias_equal_to_an_id_is_shadowed(fake_kernel: Kernel) -> None:
     """POE 2.6 (oracle P16): resolving "2" finds session 2 even when session 1 has the alias "2".
 

@@ -26,6 +26,9 @@ T = TypeVar("T")
 
 asyncio_loops = pytest.mark.poe_loops("asyncio", "uvloop")
 
+#: Guard for awaits that only hang when something is broken (the test then fails, not hangs).
+GUARD = 20.0
+
 
 def _arun(poe_loop: str, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """``asyncio.run(main())`` on the kind of loop the backend is made for."""
@@ -157,18 +160,29 @@ def test_asyncio_bridges_need_an_asyncio_backend(kernel: Kernel) -> None:
 @asyncio_loops
 @pytest.mark.parametrize("runner", ["run", "run_async"])
 def test_await_into_delivers_the_result(kernel: Kernel, poe_loop: str, runner: str) -> None:
-    """``await_into(coro, event, error_event, *args)``: the session gets ``event(result, *args)``,
-    under ``run()`` (the backend's own loop) and under ``run_async()`` alike."""
+    """``await_into(coro, event, error_event, *args)``: the session gets ``event(result, *args)``
+    from the kernel, under ``run()`` (the backend's own loop) and under ``run_async()`` alike.
+
+    The program has the natural shape: sessions first, then ``kernel.run()`` or
+    ``asyncio.run(kernel.run_async())``. ``_start`` calls await_into before the kernel runs (it
+    returns None: the awaitable starts on whichever loop runs the kernel); a later handler calls
+    it while running (it returns the asyncio future).
+    """
     log: Log = []
 
     def start(ctx: Context) -> None:
-        future = ctx.kernel.await_into(_answer(42), "done", "failed", "extra", 7)
-        log.append(isinstance(future, asyncio.Future))
+        log.append(("early", ctx.kernel.await_into(_answer(42), "done", "failed", "early", 7)))
+        ctx.kernel.yield_("later")
+
+    def later(ctx: Context) -> None:
+        future = ctx.kernel.await_into(_answer(43), "done", "failed", "later")
+        log.append(("later", isinstance(future, asyncio.Future)))
 
     Session.create(
         kernel,
         inline_states={
             "_start": start,
+            "later": later,
             "done": lambda ctx, *args: log.append(("done", args, ctx.sender is ctx.kernel)),
             "failed": lambda ctx, *args: log.append(("failed", args)),
             "_stop": lambda ctx: log.append("stop"),
@@ -179,10 +193,16 @@ def test_await_into_delivers_the_result(kernel: Kernel, poe_loop: str, runner: s
     else:
 
         async def main() -> None:
-            await kernel.run_async()
+            # The guard only matters when the result never comes (the test then fails).
+            await asyncio.wait_for(kernel.run_async(), GUARD)
 
         _arun(poe_loop, main)
-    assert log == [True, ("done", (42, "extra", 7), True), "stop"]
+    assert log[:2] == [("early", None), ("later", True)]
+    assert sorted(log[2:4]) == [
+        ("done", (42, "early", 7), True),
+        ("done", (43, "later"), True),
+    ]
+    assert log[4:] == ["stop"]
 
 
 @asyncio_loops
@@ -307,38 +327,44 @@ def test_await_into_is_cancelled_when_the_session_stops(kernel: Kernel, poe_loop
     """A session stopped while awaiting (an unhandled TERM here) cancels its awaitable; the
     result event never comes."""
     log: Log = []
-    tasks: list[asyncio.Future[Any]] = []
+    tasks: list[asyncio.Future[Any] | None] = []
 
     async def forever() -> None:
+        kernel.post("helper", "awaiting")  # the coroutine runs: now stop its session
         try:
             await asyncio.get_running_loop().create_future()
         except asyncio.CancelledError:
             log.append("coroutine cancelled")
             raise
 
-    def waiter_start(ctx: Context) -> None:
-        ctx.kernel.alias_set("waiter")
+    def begin(ctx: Context) -> None:
         tasks.append(ctx.kernel.await_into(forever(), "done"))
 
     Session.create(
         kernel,
         inline_states={
-            "_start": waiter_start,
+            "_start": lambda ctx: (ctx.kernel.alias_set("waiter"), ctx.kernel.yield_("begin")),
+            "begin": begin,
             "done": lambda ctx, *a: log.append("done"),
             "_stop": lambda ctx: log.append("waiter stop"),
         },
     )
+    Session.create(
+        kernel,
+        inline_states={
+            "_start": lambda ctx: ctx.kernel.alias_set("helper"),
+            "awaiting": lambda ctx: ctx.kernel.signal("waiter", "TERM"),
+        },
+    )
 
     async def main() -> None:
-        Session.create(
-            kernel, inline_states={"_start": lambda ctx: ctx.kernel.signal("waiter", "TERM")}
-        )
-        await kernel.run_async()
+        await asyncio.wait_for(kernel.run_async(), GUARD)
         for _ in range(5):  # let the task see its cancellation
             await asyncio.sleep(0)
 
     _arun(poe_loop, main)
     assert log == ["waiter stop", "coroutine cancelled"]
+    assert tasks[0] is not None
     assert tasks[0].cancelled()
 
 
@@ -382,10 +408,17 @@ def test_ask_gets_the_reply(kernel: Kernel, poe_loop: str) -> None:
     """``await kernel.ask(alias, "ev", x)``: the handler gets a reply callable as its last arg;
     ``reply(x*2)`` resolves the await. The alias-only server is then IDLE-reaped."""
     log: Log = []
-    _server(kernel, log)
+    server = _server(kernel, log)
+    # Between two asks the alias-only server would be IDLE-reaped (poe-api §4.3): hold it.
+    kernel.refcount_increment(server.ID, "asking")
 
     async def body() -> list[int]:
-        return [await kernel.ask("doubler", "double", 21), await kernel.ask("doubler", "double", 5)]
+        answers = [
+            await kernel.ask("doubler", "double", 21),
+            await kernel.ask("doubler", "double", 5),
+        ]
+        kernel.refcount_decrement(server.ID, "asking")
+        return answers
 
     assert _arun(poe_loop, lambda: _with_kernel(kernel, body)) == [42, 10]
     assert log == [("double", 21), ("double", 5), "server stop"]

@@ -10,6 +10,7 @@ Children never sleep: each blocks on a pipe until the test tells it to exit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -66,9 +67,8 @@ class Children:
         gate = self._gates.pop(pid, None)
         if gate is not None:
             try:
-                os.write(gate, b"x")
-            except BrokenPipeError:
-                pass  # the child is gone already (killed)
+                with contextlib.suppress(BrokenPipeError):  # the child is gone (killed)
+                    os.write(gate, b"x")
             finally:
                 os.close(gate)
 
@@ -77,10 +77,8 @@ class Children:
         for pid in list(self._gates):
             self.release(pid)
         for pid in self.pids:
-            try:
+            with contextlib.suppress(ChildProcessError):  # the kernel reaped it
                 os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
 
 
 @pytest.fixture
@@ -356,9 +354,7 @@ def test_k_signals_chld_watcher_counts_every_child(kernel: Kernel, children: Chi
         },
     )
     kernel.run()
-    assert sorted(log) == sorted(
-        ("CHLD", pid, -signal.SIGINT, ("extra",)) for pid in children.pids
-    )
+    assert sorted(log) == sorted(("CHLD", pid, -signal.SIGINT, ("extra",)) for pid in children.pids)
 
 
 # ---------------------------------------------------------------------------------------------

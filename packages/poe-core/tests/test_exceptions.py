@@ -385,7 +385,7 @@ def test_rt19908_die_in_stop_propagates_once(fake_kernel: Kernel) -> None:
             "_stop": lambda ctx: stops.append("other stop"),
         },
     )
-    with pytest.raises(Boom, match="^stop$"):
+    with pytest.raises(Boom, match=r"^stop$"):
         fake_kernel.run()
     assert stops.count("stop") == 1
     assert "other stop" in stops
@@ -575,7 +575,9 @@ def test_run_one_timeslice_raises_the_pending_exception(fake_kernel: Kernel) -> 
     def die(ctx: Context) -> None:
         raise Boom("slice")
 
-    Session.create(fake_kernel, inline_states={"_start": lambda ctx: ctx.kernel.yield_("d"), "d": die})
+    Session.create(
+        fake_kernel, inline_states={"_start": lambda ctx: ctx.kernel.yield_("d"), "d": die}
+    )
     with pytest.raises(Boom, match="slice"):  # noqa: PT012 - raised by one of the timeslices
         for _ in range(100):
             if not fake_kernel.run_one_timeslice():

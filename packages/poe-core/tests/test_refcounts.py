@@ -35,7 +35,9 @@ def test_refcount_counts_per_tag(fake_kernel: Kernel) -> None:
     def start(ctx: Context) -> None:
         k, sid = ctx.kernel, ctx.session.ID
         k.alias_set("me")
-        got.append(("tag-1", k.refcount_increment(sid, "tag-1"), k.refcount_increment(sid, "tag-1")))
+        got.append(
+            ("tag-1", k.refcount_increment(sid, "tag-1"), k.refcount_increment(sid, "tag-1"))
+        )
         got.append(("tag-2", k.refcount_increment(sid, "tag-2")))
         got.append(("dec", k.refcount_decrement(sid, "tag-1"), k.refcount_decrement(sid, "tag-1")))
         got.append(("dec", k.refcount_decrement(sid, "tag-2")))
@@ -274,14 +276,6 @@ EXTREFS_GC_ORACLE = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "kernel bug: refcount_decrement() to 0 inside _start, outside a running dispatch, sweeps "
-        "at once (_extref_add calls _gc_sweep when not _dispatching) and stops the session "
-        "before its _start returns"
-    ),
-)
 def test_decrement_during_start_does_not_gc_the_session(fake_kernel: Kernel) -> None:
     """extrefs_gc: decrementing a refcount inside _start must not GC the session before _start returns.
 
@@ -296,8 +290,7 @@ def test_decrement_during_start_does_not_gc_the_session(fake_kernel: Kernel) -> 
 
 
 def test_decrement_during_start_inside_a_handler(fake_kernel: Kernel) -> None:
-    """extrefs_gc: the same program created from a dispatched event passes (the bug needs the
-    sessions to be created outside dispatch, e.g. before run(), as POE's test does)."""
+    """extrefs_gc: the same program created from a dispatched event (not before run())."""
     log: list[str] = []
     Session.create(
         fake_kernel,
@@ -310,13 +303,6 @@ def test_decrement_during_start_inside_a_handler(fake_kernel: Kernel) -> None:
     assert log == EXTREFS_GC_ORACLE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "kernel bug: a postback released inside _start outside a running dispatch sweeps at once "
-        "and stops the session before its _start returns"
-    ),
-)
 def test_postback_dropped_during_start_does_not_gc_the_session(fake_kernel: Kernel) -> None:
     """extrefs_gc (postback variant): a postback created and dropped in _start is harmless.
 

@@ -321,7 +321,7 @@ def test_pause_and_resume_return_whether_a_watcher_exists(
     kernel: Kernel, pair: tuple[socket.socket, socket.socket]
 ) -> None:
     """poe-api §2.4: pause/resume return True iff the fd is watched in that mode."""
-    a, b = pair
+    a, _b = pair
     results: Log = []
 
     def start(ctx: Context) -> None:

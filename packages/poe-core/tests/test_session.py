@@ -544,10 +544,6 @@ def test_stop_stops_every_session_children_first(fake_kernel: Kernel) -> None:
     assert all(ref() is None for ref in heap_refs), "stopped sessions' heaps were not freed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: stop() does not reset the active session to the kernel (POE does)",
-)
 def test_stop_resets_active_session_to_kernel(fake_kernel: Kernel) -> None:
     """ses_session (stop part): after stop() inside a handler the active session is the kernel.
 
@@ -609,7 +605,8 @@ def test_postback_and_callback_argument_shapes(fake_kernel: Kernel) -> None:
         cb = ctx.session.callback("cb", 3)
         assert isinstance(pb, Postback)
         assert isinstance(cb, Callback)
-        log.append(("pb_ret", pb("a")))
+        fire: Any = pb  # POE's postback returns 0; the port's returns nothing
+        log.append(("pb_ret", fire("a")))
         log.append(("cb_ret", cb("b")))
 
     def on_pb(ctx: Context, pb_ctx: tuple[Any, ...], pb_args: tuple[Any, ...]) -> None:

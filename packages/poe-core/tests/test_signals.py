@@ -19,7 +19,7 @@ from poe.events import SignalClass, signal_class
 from poe.kernel import Kernel
 from poe.session import Context, Session
 
-Log = list[tuple[Any, ...]]
+Log = list[Any]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,9 +185,7 @@ def test_kogman_term_without_handlers_on_child_then_parent(fake_kernel: Kernel) 
     def child() -> None:
         _logged(fake_kernel, log, "C", lambda ctx: ctx.kernel.delay("bar", 1))
 
-    _logged(
-        fake_kernel, log, "P", lambda ctx: ctx.kernel.signal(ctx.session, "TERM"), (child,)
-    )
+    _logged(fake_kernel, log, "P", lambda ctx: ctx.kernel.signal(ctx.session, "TERM"), (child,))
     fake_kernel.run()
     assert log == [
         ("enter_start", "P"),
@@ -215,9 +213,7 @@ def test_kogman_term_grandchild_child_with_handler_parent(fake_kernel: Kernel) -
     def child() -> None:
         _logged(fake_kernel, log, "C", child_setup, (grandchild,))
 
-    _logged(
-        fake_kernel, log, "P", lambda ctx: ctx.kernel.signal(ctx.session, "TERM"), (child,)
-    )
+    _logged(fake_kernel, log, "P", lambda ctx: ctx.kernel.signal(ctx.session, "TERM"), (child,))
     fake_kernel.run()
     assert log == [
         ("enter_start", "P"),
@@ -247,9 +243,7 @@ def test_kogman_term_without_handlers_three_levels(fake_kernel: Kernel) -> None:
     def child() -> None:
         _logged(fake_kernel, log, "C", lambda ctx: ctx.kernel.delay("bar", 1), (grandchild,))
 
-    _logged(
-        fake_kernel, log, "P", lambda ctx: ctx.kernel.signal(ctx.session, "TERM"), (child,)
-    )
+    _logged(fake_kernel, log, "P", lambda ctx: ctx.kernel.signal(ctx.session, "TERM"), (child,))
     fake_kernel.run()
     assert log == [
         ("enter_start", "P"),

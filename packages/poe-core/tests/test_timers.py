@@ -21,9 +21,15 @@ from poe.errors import InvalidArgument, NotInSession, NotPermitted, TimerNotFoun
 from poe.session import Session
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from poe.kernel import Kernel
     from poe.session import Context
     from poe.testing import FakeClock
+
+
+def _since(when: float | None, now: float) -> float | None:
+    return None if when is None else when - now
 
 
 def _recorder(log: list[Any]) -> Any:
@@ -116,7 +122,9 @@ def test_k_alarms_paths(fake_kernel: Kernel, fake_clock: FakeClock) -> None:
         ctx.heap["alarms_eleven"] = []
         ctx.heap["start_time"] = k.clock.wall()
 
-    def path(name: str, single: float | None = None, pair: tuple[float, float] | None = None) -> Any:
+    def path(
+        name: str, single: float | None = None, pair: tuple[float, float] | None = None
+    ) -> Any:
         def handler(ctx: Context, test_id: float) -> None:
             t = ctx.heap["test"]
             if single is not None:
@@ -431,7 +439,12 @@ def test_equal_due_times_are_fifo(fake_kernel: Kernel) -> None:
 
     Session.create(
         fake_kernel,
-        inline_states={"_start": start, "t": _recorder(order), "u": _recorder(order), "v": _recorder(order)},
+        inline_states={
+            "_start": start,
+            "t": _recorder(order),
+            "u": _recorder(order),
+            "v": _recorder(order),
+        },
     )
     fake_kernel.run()
     assert [args[1] for args in order] == [1, 2, 3, 4, 5, 6, 7]
@@ -447,13 +460,19 @@ def test_adjusted_timer_goes_behind_equal_ones(fake_kernel: Kernel) -> None:
     def start(ctx: Context) -> None:
         k = ctx.kernel
         now = k.clock.wall()
-        ids = {name: k.alarm_set(name, now + when) for name, when in zip("abcdef", range(10, 70, 10))}
+        ids = {
+            name: k.alarm_set(name, now + when)
+            for name, when in zip("abcdef", range(10, 70, 10), strict=True)
+        }
         assert k.alarm_adjust(ids["e"], -15) == now + 35
         assert k.alarm_adjust(ids["b"], +15) == now + 35
 
     Session.create(
         fake_kernel,
-        inline_states={"_start": start, **{name: lambda ctx: order.append(ctx.event) for name in "abcdef"}},
+        inline_states={
+            "_start": start,
+            **{name: lambda ctx: order.append(ctx.event) for name in "abcdef"},
+        },
     )
     fake_kernel.run()
     assert order == ["a", "c", "e", "b", "d", "f"]
@@ -485,7 +504,10 @@ def test_zero_adjust_keeps_fifo_position(fake_kernel: Kernel) -> None:
 
     Session.create(
         fake_kernel,
-        inline_states={"_start": start, **{n: lambda ctx: order.append(ctx.event) for n in ("ta", "tb", "tc")}},
+        inline_states={
+            "_start": start,
+            **{n: lambda ctx: order.append(ctx.event) for n in ("ta", "tb", "tc")},
+        },
     )
     fake_kernel.run()
     assert returned == [0]
@@ -648,7 +670,10 @@ def test_timer_errors(fake_kernel: Kernel) -> None:
             ctx.kernel.alarm_remove(ctx.heap["own"])  # already fired
         outcomes.append("remove fired")
 
-    Session.create(fake_kernel, inline_states={"_start": owner_start, "owned": lambda ctx: outcomes.append("owned fired")})
+    Session.create(
+        fake_kernel,
+        inline_states={"_start": owner_start, "owned": lambda ctx: outcomes.append("owned fired")},
+    )
     Session.create(fake_kernel, inline_states={"_start": start, "mine": mine})
     fake_kernel.run()
     assert outcomes == [
@@ -671,7 +696,7 @@ def test_timer_arguments_are_validated(fake_kernel: Kernel) -> None:
 
     def start(ctx: Context) -> None:
         k: Any = ctx.kernel
-        for label, action in (
+        actions: tuple[tuple[str, Callable[[], Any]], ...] = (
             ("alarm(None)", lambda: k.alarm(None)),
             ("alarm_add no time", lambda: k.alarm_add("x", None)),
             ("alarm_add(None, t)", lambda: k.alarm_add(None, 1)),
@@ -680,7 +705,8 @@ def test_timer_arguments_are_validated(fake_kernel: Kernel) -> None:
             ("delay_add no time", lambda: k.delay_add("x", None)),
             ("delay_set no time", lambda: k.delay_set("x", None)),
             ("delay_set(None, s)", lambda: k.delay_set(None, 1)),
-        ):
+        )
+        for label, action in actions:
             with pytest.raises(InvalidArgument):
                 action()
             outcomes.append(label)
@@ -731,15 +757,19 @@ def test_next_event_time_and_count(fake_kernel: Kernel) -> None:
         now = k.clock.wall()
         seen.append(("empty", k.get_next_event_time(), k.get_event_count()))
         k.delay("later", 5)
-        seen.append(("one timer", k.get_next_event_time() - now, k.get_event_count()))
+        seen.append(("one timer", _since(k.get_next_event_time(), now), k.get_event_count()))
         tid = k.alarm_set("sooner", now + 2)
-        seen.append(("two timers", k.get_next_event_time() - now, k.get_event_count()))
+        seen.append(("two timers", _since(k.get_next_event_time(), now), k.get_event_count()))
         k.yield_("now")
-        seen.append(("plus a post", k.get_next_event_time() - now, k.get_event_count()))
+        seen.append(("plus a post", _since(k.get_next_event_time(), now), k.get_event_count()))
         k.alarm_set("past", now - 3)
-        seen.append(("plus a past timer", k.get_next_event_time() - now, k.get_event_count()))
+        seen.append(
+            ("plus a past timer", _since(k.get_next_event_time(), now), k.get_event_count())
+        )
         k.alarm_adjust(tid, -10)
-        seen.append(("sooner moved earliest", k.get_next_event_time() - now, k.get_event_count()))
+        seen.append(
+            ("sooner moved earliest", _since(k.get_next_event_time(), now), k.get_event_count())
+        )
 
     def later(ctx: Context) -> None:
         seen.append(("later fires at", ctx.kernel.clock.wall() - 1_000_000_000.0))
@@ -806,7 +836,10 @@ def test_timers_of_a_stopped_session_never_fire(fake_kernel: Kernel) -> None:
     )
     Session.create(
         fake_kernel,
-        inline_states={"_start": killer_start, "kill": lambda ctx: ctx.kernel.signal("victim", "TERM")},
+        inline_states={
+            "_start": killer_start,
+            "kill": lambda ctx: ctx.kernel.signal("victim", "TERM"),
+        },
     )
     fake_kernel.run()
     assert log == ["victim stop at 1"]
@@ -831,7 +864,7 @@ def test_alarm_ids_are_unique_and_increasing(fake_kernel: Kernel) -> None:
 
     Session.create(fake_kernel, inline_states={"_start": start})
     fake_kernel.run()
-    assert all(isinstance(i, int) and i > 0 for i in ids)
+    assert all(i > 0 for i in ids)
     assert ids == sorted(set(ids))
 
 

@@ -8,6 +8,7 @@ callable (:func:`ask`).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from poe.errors import SessionNotFound
@@ -43,13 +44,12 @@ def await_into(
     event: str,
     error_event: str | None,
     args: tuple[Any, ...],
-) -> asyncio.Future[Any]:
+) -> asyncio.Future[Any] | None:
     """See :meth:`poe.kernel.Kernel.await_into`."""
     session = kernel._require_session()
-    future = asyncio.ensure_future(awaitable, loop=asyncio_loop(kernel))
+    asyncio_loop(kernel)  # fail now, in the caller, if the backend has no asyncio loop
     sid = session.ID
     kernel._extref_add(session, AWAIT_TAG, 1)
-    kernel._futures.setdefault(sid, set()).add(future)
 
     def done(fut: asyncio.Future[Any]) -> None:
         pending = kernel._futures.get(sid)
@@ -60,7 +60,7 @@ def await_into(
         target = kernel._lookup.get(sid)
         if target is None or fut.cancelled():
             return
-        kernel._enter()
+        outer = kernel._enter()
         try:
             exc = fut.exception()
             if exc is None:
@@ -71,10 +71,24 @@ def await_into(
                 kernel._handler_failed(exc, target, kernel, event, None)
             kernel._extref_add(target, AWAIT_TAG, -1)
         finally:
-            kernel._leave()
+            kernel._leave(outer)
 
-    future.add_done_callback(done)
-    return future
+    def schedule() -> asyncio.Future[Any] | None:
+        if sid not in kernel._lookup:  # the session stopped before the loop ran
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            return None
+        future = asyncio.ensure_future(awaitable, loop=asyncio_loop(kernel))
+        kernel._futures.setdefault(sid, set()).add(future)
+        future.add_done_callback(done)
+        return future
+
+    if kernel._running:
+        return schedule()
+    # Before run() or run_async(): which asyncio loop will run the kernel is not known yet
+    # (run_async() binds to the caller's), so the awaitable starts once the kernel runs.
+    kernel._inbox.append(schedule)
+    return None
 
 
 async def ask(kernel: Kernel, dest: Any, event: str, args: tuple[Any, ...]) -> Any:

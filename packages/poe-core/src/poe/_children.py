@@ -22,6 +22,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final
 
 from poe.loop import Mode
+from poe.session import EMPTY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -57,6 +58,8 @@ class Children:
         if pid not in session._k_pids:
             session._k_rc += 1
             self.watchers.setdefault(pid, {})[session] = None
+        if session._k_pids is EMPTY:
+            session._k_pids = {}
         session._k_pids[pid] = (event, args)
         self._notice(pid)
 

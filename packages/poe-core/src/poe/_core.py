@@ -46,7 +46,7 @@ from poe.errors import (
 )
 from poe.events import DieInfo, SignalClass, signal_class
 from poe.loop import Loop, Mode, get_loop
-from poe.session import Context, SessionBase
+from poe.session import EMPTY, Context, SessionBase
 
 if TYPE_CHECKING:
     import asyncio
@@ -151,7 +151,7 @@ class KernelCore:
         self._sig_handled = False
         self._in_die: list[BaseException] | None = None
         self._errors: list[BaseException] = []
-        self._inbox: deque[Callable[[], None]] = deque()
+        self._inbox: deque[Callable[[], object]] = deque()
         self._running = False
         self._dispatching = False
         self._arm_on_post = False
@@ -179,7 +179,7 @@ class KernelCore:
             "queued actions": len(self._inbox),
         }
 
-    def _from_thread(self, action: Callable[[], None]) -> None:
+    def _from_thread(self, action: Callable[[], object]) -> None:
         # deque.append is atomic under the GIL; the loop's wake() is thread-safe by contract.
         self._inbox.append(action)
         self._loop.wake()
@@ -411,7 +411,7 @@ class KernelCore:
     def on_timer(self) -> None:
         """LoopHost: the loop's timer expired (or :meth:`Loop.wake` was called)."""
         self._clock.timer_fired()
-        self._enter()
+        outer = self._enter()
         try:
             if self._inbox:
                 self._drain_inbox()
@@ -422,12 +422,12 @@ class KernelCore:
                 self._slice_done = True
                 self._run_batch(1)
         finally:
-            self._leave()
+            self._leave(outer)
 
     def on_io(self, fd: int, mode: Mode) -> None:
         """LoopHost: ``fd`` is ready for ``mode``; its watchers run synchronously."""
         entry = self._files.table.get(fd)
-        self._enter()
+        outer = self._enter()
         try:
             if entry is None:
                 internal = self._children.internal_fds.get(fd)
@@ -448,11 +448,11 @@ class KernelCore:
             if self._errors:
                 self.stop()
         finally:
-            self._leave()
+            self._leave(outer)
 
     def on_signal(self, signum: int) -> None:
         """LoopHost: OS signal ``signum`` arrived; it becomes a signal to the kernel."""
-        self._enter()
+        outer = self._enter()
         try:
             name = _signal.Signals(signum).name.removeprefix("SIG")
             if _trace.TRACE_SIGNALS:
@@ -462,13 +462,21 @@ class KernelCore:
             else:
                 self._enqueue(self, self, name, (), _SIGNAL)
         finally:
-            self._leave()
+            self._leave(outer)
 
-    def _enter(self) -> None:
+    def _enter(self) -> bool:
+        """Mark the start of kernel work; True if this is the outermost entry."""
+        outer = not self._dispatching
         self._dispatching = True
         self._arm_on_post = False
+        return outer
 
-    def _leave(self) -> None:
+    def _leave(self, outer: bool) -> None:
+        """End kernel work: sweep (while running), then point the loop's timer at what is next."""
+        if not outer:
+            return
+        if self._running and self._gc_marks:
+            self._gc_sweep()
         self._dispatching = False
         self._arm_on_post = self._running
         self._rearm()
@@ -568,6 +576,8 @@ class KernelCore:
         session._k_id = sid
         session._k_alive = True
         session._k_parent = parent
+        if parent._k_children is EMPTY:
+            parent._k_children = {}
         parent._k_children[session] = None
         parent._k_rc += 1
         self._lookup[session] = session
@@ -576,19 +586,23 @@ class KernelCore:
         if _trace.TRACE_SESSIONS:
             _trace.log.debug("<ss> %r created under %r", session, parent)
         session._k_starting = True
+        outer = self._enter()
         try:
-            result = self._dispatch(session, parent, "_start", args, self._active_event)
+            try:
+                result = self._dispatch(session, parent, "_start", args, self._active_event)
+            finally:
+                session._k_starting = False
+            if not session._k_alive:
+                return
+            new_parent = session._k_parent
+            if new_parent is not self:
+                self._dispatch(new_parent, self, "_child", ("create", session, result), None)
+            if session._k_alive:
+                # POE's _garbage_collect event: the session survives until the next batch even
+                # with nothing to do, so its creator can still post start-up events to it.
+                self._enqueue(session, self, "_garbage_collect", (), _GC)
         finally:
-            session._k_starting = False
-        if not session._k_alive:
-            return
-        new_parent = session._k_parent
-        if new_parent is not self:
-            self._dispatch(new_parent, self, "_child", ("create", session, result), None)
-        if session._k_alive:
-            # POE's _garbage_collect event: the session survives until the next batch even
-            # with nothing to do, so its creator can still post start-up events to it.
-            self._enqueue(session, self, "_garbage_collect", (), _GC)
+            self._leave(outer)
 
     def _stop_session(self, session: SessionBase) -> None:
         """POE's ``_data_ses_stop``: reparent children, ``_stop``, ``_child('lose')``, free."""
@@ -609,12 +623,14 @@ class KernelCore:
         parent = session._k_parent
         if _trace.TRACE_SESSIONS:
             _trace.log.debug("<ss> %r freed", session)
+        if session._k_children and parent._k_children is EMPTY:
+            parent._k_children = {}
         for child in session._k_children:
             child._k_parent = parent
             parent._k_children[child] = None
             parent._k_rc += 1
         held = session._k_rc - len(session._k_children)
-        session._k_children.clear()
+        session._k_children = EMPTY
         del parent._k_children[session]
         parent._k_rc -= 1
         if parent is not self and parent._k_rc <= 0:
@@ -623,25 +639,25 @@ class KernelCore:
         del self._lookup[session._k_id]
         for name in session._k_sigs:
             self._sig_unwatch_count(name)
-        session._k_sigs.clear()
+        session._k_sigs = EMPTY
         held -= len(session._k_pids)
         self._children.clear_session(session)
         for alias in session._k_aliases:
             del self._aliases[alias]
             self._lookup.pop(alias, None)
         held -= len(session._k_aliases)
-        session._k_aliases.clear()
+        session._k_aliases = ()
         for count in session._k_extrefs.values():
             if count > 0:
                 self._extref_tags -= 1
                 held -= 1
-        session._k_extrefs.clear()
+        session._k_extrefs = EMPTY
         self._files.clear_session(session)
         for tid in session._k_timers:
             timer = self._timer_by_id.pop(tid)
             timer.seq = -1
         held -= len(session._k_timers)
-        session._k_timers.clear()
+        session._k_timers = EMPTY
         for future in self._futures.pop(session._k_id, ()):
             future.cancel()
         if held > 0:
@@ -698,6 +714,8 @@ class KernelCore:
         before = session._k_extrefs.get(tag, 0)
         after = before + delta
         if after:
+            if session._k_extrefs is EMPTY:
+                session._k_extrefs = {}
             session._k_extrefs[tag] = after
         else:
             session._k_extrefs.pop(tag, None)
@@ -708,16 +726,17 @@ class KernelCore:
             session._k_rc -= 1
             self._extref_tags -= 1
             if session._k_rc <= 0:
-                self._gc_marks.append(session)
-                if not self._dispatching:
-                    self._gc_sweep()
+                self._gc_marks.append(session)  # swept at the end of the batch, as in POE
         return after
 
     def _release_extref(self, session_id: int, tag: str) -> None:
         session = self._lookup.get(session_id)
         if isinstance(session, SessionBase) and session._k_extrefs.get(tag, 0) > 0:
-            self._extref_add(session, tag, -1)
-            self._rearm()
+            outer = self._enter()
+            try:
+                self._extref_add(session, tag, -1)
+            finally:
+                self._leave(outer)
 
     def _move_session(self, session: SessionBase, new_parent: Any) -> None:
         old = session._k_parent
@@ -726,6 +745,8 @@ class KernelCore:
         if old is not self and old._k_rc <= 0:
             self._gc_marks.append(old)
         session._k_parent = new_parent
+        if new_parent._k_children is EMPTY:
+            new_parent._k_children = {}
         new_parent._k_children[session] = None
         new_parent._k_rc += 1
 

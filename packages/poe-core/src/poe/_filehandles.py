@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 from poe import _trace
 from poe.errors import InvalidArgument
 from poe.loop import Mode
+from poe.session import EMPTY, SessionBase
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from poe.loop import Loop
-    from poe.session import SessionBase
 
 __all__ = ["FdEntry", "FileHandles", "fileno"]
 
@@ -96,6 +96,8 @@ class FileHandles:
             return
         watchers[session] = (event, args, caller_state)
         if not session._k_fds.get(fd):
+            if session._k_fds is EMPTY:
+                session._k_fds = {}
             session._k_fds[fd] = 0
             session._k_rc += 1
             self.pairs += 1

@@ -34,7 +34,7 @@ from poe.errors import (
     TimerNotFound,
 )
 from poe.loop import Loop, Mode
-from poe.session import SessionBase
+from poe.session import EMPTY, SessionBase
 
 if TYPE_CHECKING:
     import asyncio
@@ -264,7 +264,7 @@ class Kernel(KernelCore):
         if not name.isdigit():
             # A digit-string alias stays out of the fast table: POE resolves ids first.
             self._lookup[name] = session
-        session._k_aliases.append(name)
+        session._k_aliases += (name,)
         session._k_rc += 1
 
     def alias_remove(self, name: str) -> None:
@@ -284,7 +284,7 @@ class Kernel(KernelCore):
             raise NotPermitted(msg)
         del self._aliases[name]
         self._lookup.pop(name, None)
-        session._k_aliases.remove(name)
+        session._k_aliases = tuple(alias for alias in session._k_aliases if alias != name)
         session._k_rc -= 1
         if session._k_rc <= 0:
             self._gc_marks.append(session)
@@ -339,7 +339,7 @@ class Kernel(KernelCore):
         Raises:
             SessionNotFound: no live session has that id.
         """
-        return self._extref_add(self._session_by_id(session_id), tag, 1)
+        return self._extref_change(session_id, tag, 1)
 
     def refcount_decrement(self, session_id: int, tag: str) -> int:
         """Release one hold of ``tag``; return the new count (it may go negative, holding nothing).
@@ -347,7 +347,17 @@ class Kernel(KernelCore):
         Raises:
             SessionNotFound: no live session has that id.
         """
-        return self._extref_add(self._session_by_id(session_id), tag, -1)
+        return self._extref_change(session_id, tag, -1)
+
+    def _extref_change(self, session_id: int, tag: str, delta: int) -> int:
+        # Callable from outside any handler (another component, an asyncio task): when the
+        # last reference goes, the sweep and the loop's timer must still happen.
+        session = self._session_by_id(session_id)
+        outer = self._enter()
+        try:
+            return self._extref_add(session, tag, delta)
+        finally:
+            self._leave(outer)
 
     # ================================================================ handlers and job control
 
@@ -472,6 +482,8 @@ class Kernel(KernelCore):
         )
         _heappush(self._timer_heap, (due, self._seq, timer))
         self._timer_by_id[timer.id] = timer
+        if session._k_timers is EMPTY:
+            session._k_timers = {}
         session._k_timers[timer.id] = timer
         session._k_rc += 1
         if self._arm_on_post:
@@ -619,6 +631,8 @@ class Kernel(KernelCore):
                 signum = _os_signal(name)
                 if signum is not None:
                     self._loop.watch_signal(signum)
+        if session._k_sigs is EMPTY:
+            session._k_sigs = {}
         session._k_sigs[name] = (event, args)
 
     def sig_handled(self) -> None:
@@ -667,7 +681,7 @@ class Kernel(KernelCore):
         event: str,
         error_event: str | None = None,
         *args: Any,
-    ) -> asyncio.Future[Any]:
+    ) -> asyncio.Future[Any] | None:
         """Run ``awaitable`` on the kernel's asyncio loop; its outcome becomes an event.
 
         The active session gets ``event(result, *args)``, or ``error_event(exception, *args)``
@@ -675,7 +689,9 @@ class Kernel(KernelCore):
         The session stays alive until then; if it stops first, the awaitable is cancelled.
 
         Returns:
-            The asyncio future wrapping the awaitable.
+            The asyncio future wrapping the awaitable; None when called before the kernel runs
+            (the awaitable then starts on whichever loop runs the kernel: ``run()``'s own, or
+            the caller's under ``run_async()``).
 
         Raises:
             RuntimeError: the loop backend is not asyncio-based.

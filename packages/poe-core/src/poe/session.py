@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
 from poe import _trace
 from poe.errors import InvalidArgument
@@ -41,6 +41,20 @@ __all__ = [
 Handler = Callable[..., Any]
 
 _tuple_new = tuple.__new__
+
+
+class _SharedEmpty(dict[Any, Any]):
+    """The empty table every session shares until it writes its own (see ``EMPTY``)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        msg = "write to the shared EMPTY table: give the owner its own dict first"
+        raise TypeError(msg)
+
+
+#: One empty, write-protected dict shared by every session table that is still empty.
+EMPTY: Final[dict[Any, Any]] = _SharedEmpty()
 
 
 class Context(NamedTuple):
@@ -99,7 +113,9 @@ class SessionBase:
 
     def __init__(self, heap: Any = None, options: Mapping[str, Any] | None = None) -> None:
         self.heap: Any = {} if heap is None else heap
-        self._options: dict[str, Any] = {}
+        # Every table starts as the shared EMPTY dict and is replaced by a real one on its first
+        # write: an idle session then costs a few hundred bytes, not a dozen empty dicts.
+        self._options: dict[str, Any] = EMPTY
         if options:
             self.option(**options)
         self._k_kernel: Kernel | None = None
@@ -109,13 +125,13 @@ class SessionBase:
         self._k_starting = False
         self._k_stopping = False
         self._k_parent: Any = None
-        self._k_children: dict[SessionBase, None] = {}
-        self._k_aliases: list[str] = []
-        self._k_extrefs: dict[str, int] = {}
-        self._k_fds: dict[int, int] = {}
-        self._k_sigs: dict[str, tuple[str, tuple[Any, ...]]] = {}
-        self._k_pids: dict[int, tuple[str, tuple[Any, ...]]] = {}
-        self._k_timers: dict[int, Any] = {}
+        self._k_children: dict[SessionBase, None] = EMPTY
+        self._k_aliases: tuple[str, ...] = ()
+        self._k_extrefs: dict[str, int] = EMPTY
+        self._k_fds: dict[int, int] = EMPTY
+        self._k_sigs: dict[str, tuple[str, tuple[Any, ...]]] = EMPTY
+        self._k_pids: dict[int, tuple[str, tuple[Any, ...]]] = EMPTY
+        self._k_timers: dict[int, Any] = EMPTY
         #: The handler table the kernel may call directly, bypassing ``_invoke``; None when
         #: dispatch needs ``_invoke`` (other session types, or tracing options set).
         self._k_fast: dict[str, Handler] | None = None
@@ -174,6 +190,8 @@ class SessionBase:
             if raw is None:
                 self._options.pop(key, None)
             else:
+                if self._options is EMPTY:
+                    self._options = {}
                 self._options[key] = _option_value(raw)
         self._options_changed()
         if name is not None:
@@ -246,7 +264,7 @@ def _bind_states(
 class Session(SessionBase):
     """A session whose handlers come from functions, objects and classes (POE::Session)."""
 
-    __slots__ = ("_handlers",)
+    __slots__ = ("_handlers", "_shared")
 
     def __init__(
         self,
@@ -255,6 +273,7 @@ class Session(SessionBase):
         options: Mapping[str, Any] | None = None,
     ) -> None:
         self._handlers: dict[str, Handler] = dict(handlers or {})
+        self._shared = False
         super().__init__(heap, options)
         self._options_changed()
 
@@ -294,24 +313,42 @@ class Session(SessionBase):
             InvalidArgument: a handler is not callable, a method is missing, a handler is named
                 ``_signal``, or there is no ``_start`` handler.
         """
-        table: dict[str, Handler] = {}
-        for event, handler in (inline_states or {}).items():
-            table[event] = _callable(handler, f"inline state for {event!r}")
-        for obj, states in object_states:
-            _bind_states(obj, states, table)
-        for klass, states in package_states:
-            _bind_states(klass, states, table)
+        object_states = tuple(object_states)
+        package_states = tuple(package_states)
+        shared = not object_states and not package_states and _TABLES.matches(inline_states)
+        if shared:
+            table = _TABLES.table
+        else:
+            table = {}
+            for event, handler in (inline_states or {}).items():
+                table[event] = _callable(handler, f"inline state for {event!r}")
+            for obj, states in object_states:
+                _bind_states(obj, states, table)
+            for klass, states in package_states:
+                _bind_states(klass, states, table)
         if "_signal" in table:
             msg = "the _signal event is deprecated: use kernel.sig() to watch signals"
             raise InvalidArgument(msg)
         if "_start" not in table:
             msg = "session has no '_start' handler: nothing would ever run in it"
             raise InvalidArgument(msg)
-        session = cls(table, heap, options)
+        if not shared and not object_states and not package_states and inline_states:
+            _TABLES.remember(inline_states, table)
+            shared = True
+        session = cls(None if shared else table, heap, options)
+        if shared:
+            session._handlers = table
+            session._shared = True
+            session._options_changed()
         kernel._session_alloc(session, tuple(args))
         return session
 
     def _set_handler(self, event: str, handler: Handler | None) -> None:
+        if self._shared:
+            # Copy on write: sessions made from the same inline_states share one table.
+            self._handlers = dict(self._handlers)
+            self._shared = False
+            self._options_changed()
         if handler is None:
             self._handlers.pop(event, None)
             return
@@ -355,6 +392,39 @@ class Session(SessionBase):
                 (self._k_kernel, self, self.heap, event, sender, args, caller_state, *where),
             )
         return handler(ctx, *args)
+
+
+class _TableCache:
+    """The handler table last built from an ``inline_states`` mapping, to share it.
+
+    Programs create many sessions from one mapping (a session per connection, per job); they
+    all get the same table until one of them changes a handler with ``kernel.state()``. The
+    cache checks the mapping's contents, not just its identity, so mutating it is safe.
+    """
+
+    __slots__ = ("items", "source", "table")
+
+    def __init__(self) -> None:
+        self.source: Mapping[str, Handler] | None = None
+        self.items: tuple[tuple[str, Handler], ...] = ()
+        self.table: dict[str, Handler] = {}
+
+    def matches(self, inline_states: Mapping[str, Handler] | None) -> bool:
+        if inline_states is None or inline_states is not self.source:
+            return False
+        items = self.items
+        if len(inline_states) != len(items):
+            return False
+        get = inline_states.get
+        return all(get(event) is handler for event, handler in items)
+
+    def remember(self, inline_states: Mapping[str, Handler], table: dict[str, Handler]) -> None:
+        self.source = inline_states
+        self.items = tuple(inline_states.items())
+        self.table = table
+
+
+_TABLES: Final = _TableCache()
 
 
 class Postback:
