@@ -337,13 +337,17 @@ def test_await_into_is_cancelled_when_the_session_stops(kernel: Kernel, poe_loop
             log.append("coroutine cancelled")
             raise
 
+    def waiter_start(ctx: Context) -> None:
+        ctx.kernel.alias_set("waiter")
+        ctx.kernel.yield_("begin")
+
     def begin(ctx: Context) -> None:
         tasks.append(ctx.kernel.await_into(forever(), "done"))
 
     Session.create(
         kernel,
         inline_states={
-            "_start": lambda ctx: (ctx.kernel.alias_set("waiter"), ctx.kernel.yield_("begin")),
+            "_start": waiter_start,
             "begin": begin,
             "done": lambda ctx, *a: log.append("done"),
             "_stop": lambda ctx: log.append("waiter stop"),

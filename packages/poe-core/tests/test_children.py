@@ -38,6 +38,10 @@ class Children:
     def __init__(self) -> None:
         self.pids: list[int] = []
         self._gates: dict[int, int] = {}
+        # Each child writes one byte here once its signal dispositions are reset (a signal
+        # sent earlier could hit the parent's inherited handlers and be lost).
+        self._ready_r, self._ready_w = os.pipe()
+        self._ready_count = 0
 
     def fork(self, code: int) -> int:
         """Fork a child that waits for :meth:`release`, then ``os._exit(code)``."""
@@ -54,6 +58,7 @@ class Children:
                 for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
                     signal.signal(signum, signal.SIG_DFL)
                 os.close(gate_w)
+                os.write(self._ready_w, b"r")
                 os.read(gate_r, 1)
             finally:
                 os._exit(code)
@@ -61,6 +66,12 @@ class Children:
         self.pids.append(pid)
         self._gates[pid] = gate_w
         return pid
+
+    def wait_ready(self) -> None:
+        """Block until every forked child is ready for signals (a brief wait on the children)."""
+        expected = len(self.pids)
+        while self._ready_count < expected:
+            self._ready_count += len(os.read(self._ready_r, expected - self._ready_count))
 
     def release(self, pid: int) -> None:
         """Let child ``pid`` exit."""
@@ -79,6 +90,8 @@ class Children:
         for pid in self.pids:
             with contextlib.suppress(ChildProcessError):  # the kernel reaped it
                 os.waitpid(pid, 0)
+        os.close(self._ready_r)
+        os.close(self._ready_w)
 
 
 @pytest.fixture
@@ -335,6 +348,7 @@ def test_k_signals_chld_watcher_counts_every_child(kernel: Kernel, children: Chi
         ctx.kernel.yield_("kill_them")
 
     def kill_them(ctx: Context) -> None:
+        children.wait_ready()
         for pid in children.pids:
             os.kill(pid, signal.SIGINT)
 

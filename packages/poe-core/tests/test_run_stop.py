@@ -209,10 +209,15 @@ def test_run_again_after_stop(fake_kernel: Kernel) -> None:
         },
     )
     fake_kernel.run()
+
+    def again(ctx: Context) -> None:
+        log.append("again")
+        ctx.kernel.yield_("x")
+
     Session.create(
         fake_kernel,
         inline_states={
-            "_start": lambda ctx: (log.append("again"), ctx.kernel.yield_("x")),
+            "_start": again,
             "x": lambda ctx: log.append("x"),
             "_stop": lambda ctx: log.append("stop3"),
         },

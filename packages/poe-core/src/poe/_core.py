@@ -67,6 +67,8 @@ _Entry = tuple[
 ]
 
 _TRACE_CALLER: Final = _trace.TRACE_CALLER
+_TRACE_EVENTS: Final = _trace.TRACE_EVENTS
+_TRACE_SESSIONS: Final = _trace.TRACE_SESSIONS
 _heappush = heapq.heappush
 _tuple_new = tuple.__new__
 _heappop = heapq.heappop
@@ -207,14 +209,29 @@ class KernelCore:
         caller_state: str | None,
         where: tuple[str, int] | None = None,
     ) -> Any:
+        handlers = session._k_fast
+        if handlers is not None and where is None:
+            handler = handlers.get(event)
+            if handler is None and "_default" not in handlers:
+                return None  # nobody handles it, and no option asks for a warning
+        else:
+            handler = None
         previous_session = self._active_session
         previous_event = self._active_event
         self._active_session = session
         self._active_event = event
-        if _trace.TRACE_EVENTS:
+        if _TRACE_EVENTS:
             _trace.log.debug("<ev> dispatching %r to %r from %r", event, session, sender)
         try:
-            return session._invoke(sender, event, args, caller_state, where)
+            if handler is None:
+                return session._invoke(sender, event, args, caller_state, where)
+            return handler(
+                _tuple_new(
+                    Context,
+                    (self, session, session.heap, event, sender, args, caller_state, None, None),
+                ),
+                *args,
+            )
         except Exception as exc:  # noqa: BLE001 - every handler error becomes a DIE signal
             self._handler_failed(exc, session, sender, event, caller_state)
             return None
@@ -583,7 +600,7 @@ class KernelCore:
         self._lookup[session] = session
         self._lookup[sid] = session
         self._sessions += 1
-        if _trace.TRACE_SESSIONS:
+        if _TRACE_SESSIONS:
             _trace.log.debug("<ss> %r created under %r", session, parent)
         session._k_starting = True
         outer = self._enter()
@@ -620,46 +637,62 @@ class KernelCore:
         self._free_session(session)
 
     def _free_session(self, session: SessionBase) -> None:
+        """Release everything ``session`` holds (POE's ``_data_ses_free``); it is then gone.
+
+        ``held`` tracks the session's references that are not accounted for by a resource:
+        what is left are queued events to or from it, which must be purged too.
+        """
         parent = session._k_parent
-        if _trace.TRACE_SESSIONS:
+        if _TRACE_SESSIONS:
             _trace.log.debug("<ss> %r freed", session)
-        if session._k_children and parent._k_children is EMPTY:
-            parent._k_children = {}
-        for child in session._k_children:
-            child._k_parent = parent
-            parent._k_children[child] = None
-            parent._k_rc += 1
-        held = session._k_rc - len(session._k_children)
-        session._k_children = EMPTY
+        held = session._k_rc
+        children = session._k_children
+        if children:
+            if parent._k_children is EMPTY:
+                parent._k_children = {}
+            for child in children:
+                child._k_parent = parent
+                parent._k_children[child] = None
+                parent._k_rc += 1
+            held -= len(children)
+            session._k_children = EMPTY
         del parent._k_children[session]
         parent._k_rc -= 1
         if parent is not self and parent._k_rc <= 0:
             self._gc_marks.append(parent)
-        del self._lookup[session]
-        del self._lookup[session._k_id]
-        for name in session._k_sigs:
-            self._sig_unwatch_count(name)
-        session._k_sigs = EMPTY
-        held -= len(session._k_pids)
-        self._children.clear_session(session)
-        for alias in session._k_aliases:
-            del self._aliases[alias]
-            self._lookup.pop(alias, None)
-        held -= len(session._k_aliases)
-        session._k_aliases = ()
-        for count in session._k_extrefs.values():
-            if count > 0:
-                self._extref_tags -= 1
-                held -= 1
-        session._k_extrefs = EMPTY
-        self._files.clear_session(session)
-        for tid in session._k_timers:
-            timer = self._timer_by_id.pop(tid)
-            timer.seq = -1
-        held -= len(session._k_timers)
-        session._k_timers = EMPTY
-        for future in self._futures.pop(session._k_id, ()):
-            future.cancel()
+        lookup = self._lookup
+        del lookup[session]
+        del lookup[session._k_id]
+        if session._k_sigs:
+            for name in session._k_sigs:
+                self._sig_unwatch_count(name)
+            session._k_sigs = EMPTY
+        if session._k_pids:
+            held -= len(session._k_pids)
+            self._children.clear_session(session)
+        if session._k_aliases:
+            for alias in session._k_aliases:
+                del self._aliases[alias]
+                lookup.pop(alias, None)
+            held -= len(session._k_aliases)
+            session._k_aliases = ()
+        if session._k_extrefs:
+            for count in session._k_extrefs.values():
+                if count > 0:
+                    self._extref_tags -= 1
+                    held -= 1
+            session._k_extrefs = EMPTY
+        if session._k_fds:
+            held -= len(session._k_fds)
+            self._files.clear_session(session)
+        if session._k_timers:
+            for tid in session._k_timers:
+                self._timer_by_id.pop(tid).seq = -1
+            held -= len(session._k_timers)
+            session._k_timers = EMPTY
+        if self._futures:
+            for future in self._futures.pop(session._k_id, ()):
+                future.cancel()
         if held > 0:
             self._purge_events(session)
         session._k_alive = False

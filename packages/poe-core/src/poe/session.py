@@ -271,9 +271,15 @@ class Session(SessionBase):
         handlers: Mapping[str, Handler] | None = None,
         heap: Any = None,
         options: Mapping[str, Any] | None = None,
+        *,
+        _shared_table: dict[str, Handler] | None = None,
     ) -> None:
-        self._handlers: dict[str, Handler] = dict(handlers or {})
-        self._shared = False
+        if _shared_table is None:
+            self._handlers: dict[str, Handler] = dict(handlers or {})
+            self._shared = False
+        else:
+            self._handlers = _shared_table  # copied on the first write (_set_handler)
+            self._shared = True
         super().__init__(heap, options)
         self._options_changed()
 
@@ -335,11 +341,11 @@ class Session(SessionBase):
         if not shared and not object_states and not package_states and inline_states:
             _TABLES.remember(inline_states, table)
             shared = True
-        session = cls(None if shared else table, heap, options)
-        if shared:
-            session._handlers = table
-            session._shared = True
-            session._options_changed()
+        session = (
+            cls(heap=heap, options=options, _shared_table=table)
+            if shared
+            else cls(table, heap, options)
+        )
         kernel._session_alloc(session, tuple(args))
         return session
 
@@ -402,25 +408,21 @@ class _TableCache:
     cache checks the mapping's contents, not just its identity, so mutating it is safe.
     """
 
-    __slots__ = ("items", "source", "table")
+    __slots__ = ("snapshot", "source", "table")
 
     def __init__(self) -> None:
         self.source: Mapping[str, Handler] | None = None
-        self.items: tuple[tuple[str, Handler], ...] = ()
+        self.snapshot: dict[str, Handler] = {}
         self.table: dict[str, Handler] = {}
 
     def matches(self, inline_states: Mapping[str, Handler] | None) -> bool:
-        if inline_states is None or inline_states is not self.source:
-            return False
-        items = self.items
-        if len(inline_states) != len(items):
-            return False
-        get = inline_states.get
-        return all(get(event) is handler for event, handler in items)
+        """True when ``inline_states`` is the remembered mapping, with the same contents."""
+        return inline_states is self.source and inline_states == self.snapshot
 
     def remember(self, inline_states: Mapping[str, Handler], table: dict[str, Handler]) -> None:
+        """Share ``table`` with later sessions made from ``inline_states``."""
         self.source = inline_states
-        self.items = tuple(inline_states.items())
+        self.snapshot = dict(inline_states)
         self.table = table
 
 
