@@ -418,3 +418,28 @@ def test_sig_child_with_subprocess_popen(kernel: Kernel, argv: list[str], code: 
     name, pid, status = log[0]
     assert (name, pid) == ("CHLD", procs[0].pid)
     assert _exit_code(status) == code
+
+
+def test_child_reaped_elsewhere_reports_status_minus_one(kernel: Kernel) -> None:
+    """Documented deviation (``Kernel.sig_child``): when something else reaps the child first
+    (here ``Popen.wait()``), the watcher still fires, with status -1, instead of holding the
+    session forever."""
+    log: Log = []
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(ctx: Context) -> None:
+        proc = _popen(["/bin/sh", "-c", "exit 4"])
+        procs.append(proc)
+        ctx.kernel.sig_child(proc.pid, "reaped")
+        log.append(("popen says", proc.wait()))
+
+    Session.create(
+        kernel,
+        inline_states={
+            "_start": start,
+            "reaped": lambda ctx, *args: log.append(args),
+            "_stop": lambda ctx: log.append("stop"),
+        },
+    )
+    kernel.run()
+    assert log == [("popen says", 4), ("CHLD", procs[0].pid, -1), "stop"]

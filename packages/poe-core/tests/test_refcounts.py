@@ -137,13 +137,6 @@ def test_tags_hold_a_session_until_each_is_back_to_zero(fake_kernel: Kernel) -> 
     assert log[5:] == ["IDLE", "aliased stop"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "kernel bug: the dispatched session is marked for GC after its handler instead of before "
-        "(POE marks in _data_ev_refcount_dec before _dispatch_event), so the sweep order differs"
-    ),
-)
 def test_gc_sweep_order_marks_dispatched_session_first(fake_kernel: Kernel) -> None:
     """extrefs / POE 4.2: sessions are stopped in reverse marking order, and POE marks a session
     whose last event is being dispatched *before* running the handler.

@@ -172,6 +172,39 @@ def test_stop_from_select_callback_without_unwatching(kernel: Kernel, pipe: Pipe
     assert log == ["readable", "stop"]
 
 
+def test_stop_from_one_of_several_ready_callbacks(kernel: Kernel) -> None:
+    """ton-stop-corruption: two sessions whose fds are ready in the same loop iteration; the
+    first callback calls stop(): the other callback never runs, each ``_stop`` runs once."""
+    pipes = [Pipe(), Pipe()]
+    log: Log = []
+    try:
+
+        def make(name: str, pipe: Pipe) -> None:
+            def readable(ctx: Context, handle: int, mode: int) -> None:
+                log.append(("readable", name))
+                ctx.kernel.stop()
+
+            Session.create(
+                kernel,
+                inline_states={
+                    "_start": lambda ctx: ctx.kernel.select_read(pipe.rd, "readable"),
+                    "readable": readable,
+                    "_stop": lambda ctx: log.append(("stop", name)),
+                },
+            )
+
+        for name, pipe in zip("AB", pipes, strict=True):
+            make(name, pipe)
+            os.write(pipe.wr, b"x")
+        kernel.run()
+    finally:
+        for pipe in pipes:
+            pipe.close_all()
+    assert len(log) == 3
+    assert log[0][0] == "readable"
+    assert sorted(log[1:]) == [("stop", "A"), ("stop", "B")]
+
+
 def test_stop_outside_run(fake_kernel: Kernel) -> None:
     """poe-api §2.1: stop() before run(): sessions get ``_stop``, queued events are dropped,
     run() then returns at once (Perl: ``start stop stopped``)."""

@@ -520,3 +520,67 @@ def test_select_expedite_gets_tcp_urgent_data(
     Session.create(kernel, inline_states={"_start": start, "oob": oob})
     kernel.run()
     assert log == [(True, Mode.EXPEDITE, ("extra",), b"!")]
+
+
+def test_select_callback_caller_state_is_none(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """poe-api §2.4: select events are dispatched by the loop, not created by an event: Perl
+    1.370 prints ``caller_state=undef`` for a watcher registered in event ``reg``."""
+    a, b = pair
+    seen: Log = []
+
+    def readable(ctx: Context, handle: socket.socket, mode: int) -> None:
+        seen.append(ctx.caller_state)
+        handle.recv(10)
+        ctx.kernel.select_read(handle)
+
+    Session.create(
+        kernel,
+        inline_states={
+            "_start": lambda ctx: ctx.kernel.yield_("reg"),
+            "reg": lambda ctx: ctx.kernel.select_read(a, "readable"),
+            "readable": readable,
+        },
+    )
+    b.send(b"x")
+    kernel.run()
+    assert seen == [None]
+
+
+def test_exception_in_a_select_callback_is_a_die(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """poe-api §6.5: a select callback's exception becomes DIE for the watching session (Perl:
+    ``die(event=rd src=self)``); handled, the program ends normally."""
+    a, b = pair
+    log: Log = []
+
+    class Broken(Exception):
+        pass
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.sig("DIE", "on_die")
+        ctx.kernel.select_read(a, "rd")
+
+    def rd(ctx: Context, handle: socket.socket, mode: int) -> None:
+        log.append("rd")
+        ctx.kernel.select_read(handle)
+        raise Broken("in rd")
+
+    def on_die(ctx: Context, name: str, info: Any) -> None:
+        log.append((info.event, info.source_session is ctx.session, type(info.error)))
+        ctx.kernel.sig_handled()
+
+    Session.create(
+        kernel,
+        inline_states={
+            "_start": start,
+            "rd": rd,
+            "on_die": on_die,
+            "_stop": lambda ctx: log.append("stop"),
+        },
+    )
+    b.send(b"x")
+    kernel.run()
+    assert log == ["rd", ("rd", True, Broken), "stop"]

@@ -7,6 +7,7 @@ Ports POE 1.370's ``t/30_loops/*/z_kogman_sig_order``, ``z_steinert_signal_integ
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import signal
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from poe.errors import NotInSession, SessionNotFound
 from poe.events import SignalClass, signal_class
 from poe.kernel import Kernel
 from poe.session import Context, Session
@@ -817,12 +819,17 @@ def test_os_sigterm_with_an_unhandling_watcher_stops_everything(kernel: Kernel) 
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
-def test_os_sigterm_handled_keeps_running(kernel: Kernel) -> None:
-    """k_signals: ``sig_handled`` in the TERM watcher prevents termination."""
+@pytest.mark.parametrize(
+    ("signum", "name"), [(signal.SIGTERM, "TERM"), (signal.SIGINT, "INT"), (signal.SIGHUP, "HUP")]
+)
+def test_os_terminal_signal_handled_keeps_running(kernel: Kernel, signum: int, name: str) -> None:
+    """k_signals: ``sig_handled`` in the watcher of a terminal OS signal prevents termination
+    (and nothing of Python's own handling, e.g. KeyboardInterrupt for SIGINT, happens)."""
+    before = signal.getsignal(signum)
     log: Log = []
 
     def start(ctx: Context) -> None:
-        ctx.kernel.sig("TERM", "term")
+        ctx.kernel.sig(name, "term")
         ctx.kernel.yield_("send")
         ctx.kernel.delay("guard", GUARD)
 
@@ -834,13 +841,13 @@ def test_os_sigterm_handled_keeps_running(kernel: Kernel) -> None:
 
     def still_alive(ctx: Context) -> None:
         log.append("alive")
-        ctx.kernel.sig("TERM")
+        ctx.kernel.sig(name)
 
     Session.create(
         kernel,
         inline_states={
             "_start": start,
-            "send": lambda ctx: os.kill(os.getpid(), signal.SIGTERM),
+            "send": lambda ctx: os.kill(os.getpid(), signum),
             "term": term,
             "still_alive": still_alive,
             "guard": lambda ctx: log.append("guard fired"),
@@ -849,6 +856,35 @@ def test_os_sigterm_handled_keeps_running(kernel: Kernel) -> None:
     )
     kernel.run()
     assert log == ["term", "alive", "stop"]
+    assert signal.getsignal(signum) == before
+
+
+def test_os_signal_sent_before_run_is_delivered_by_run(kernel: Kernel) -> None:
+    """k_signals / poe-api §5.3: a watched OS signal that arrives before ``run()`` (the handler
+    exists from ``sig()`` on) is delivered once the kernel runs (Perl: ``killed usr1(USR1)``)."""
+    log: Log = []
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.sig("USR1", "usr1")
+        ctx.kernel.delay("guard", GUARD)
+
+    def usr1(ctx: Context, *args: Any) -> None:
+        log.append(("usr1", args))
+        ctx.kernel.delay("guard")
+        ctx.kernel.sig("USR1")
+
+    Session.create(
+        kernel,
+        inline_states={
+            "_start": start,
+            "usr1": usr1,
+            "guard": lambda ctx: log.append("guard fired"),
+        },
+    )
+    os.kill(os.getpid(), signal.SIGUSR1)
+    log.append("killed")
+    kernel.run()
+    assert log == ["killed", ("usr1", ("USR1",))]
 
 
 def test_k_signals_nested_sessions_and_idle(kernel: Kernel) -> None:
@@ -883,3 +919,66 @@ def test_k_signals_nested_sessions_and_idle(kernel: Kernel) -> None:
     )
     kernel.run()
     assert log == [("done", 1), "server stop", "client stop"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Watcher event context, errors
+# ---------------------------------------------------------------------------------------------
+
+
+def test_signal_watcher_sender_is_the_kernel(fake_kernel: Kernel) -> None:
+    """poe-api §5.2 step 3: watcher events are dispatched with sender = the kernel."""
+    seen: Log = []
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.sig("FOO", "foo")
+        ctx.kernel.signal(ctx.session, "FOO")
+
+    Session.create(
+        fake_kernel,
+        inline_states={
+            "_start": start,
+            "foo": lambda ctx, *a: seen.append((ctx.sender is ctx.kernel, ctx.event)),
+        },
+    )
+    fake_kernel.run()
+    assert seen == [(True, "foo")]
+
+
+def test_signal_watcher_caller_state_is_the_signalling_event(fake_kernel: Kernel) -> None:
+    """poe-api §6.2 CALLER_STATE for signals: the event being handled when the signal was
+    raised (Perl 1.370 prints ``sig caller_state=send`` for this program)."""
+    seen: Log = []
+
+    def register(ctx: Context) -> None:
+        ctx.kernel.sig("FOO", "foo")
+        ctx.kernel.yield_("send")
+
+    def foo(ctx: Context, *args: Any) -> None:
+        seen.append(ctx.caller_state)
+        ctx.kernel.sig("FOO")
+
+    Session.create(
+        fake_kernel,
+        inline_states={
+            "_start": lambda ctx: ctx.kernel.yield_("register"),
+            "register": register,
+            "send": lambda ctx: ctx.kernel.signal(ctx.session, "FOO"),
+            "foo": foo,
+        },
+    )
+    fake_kernel.run()
+    assert seen == ["send"]
+
+
+def test_signal_to_an_unknown_session_raises(fake_kernel: Kernel) -> None:
+    """poe-api §2.5 (P12): ``signal()`` to nothing alive fails with ESRCH (SessionNotFound)."""
+    with pytest.raises(SessionNotFound) as caught:
+        fake_kernel.signal("nobody", "FOO")
+    assert caught.value.errno == errno.ESRCH
+
+
+def test_sig_outside_a_session_is_refused(fake_kernel: Kernel) -> None:
+    """poe-api §2.10 ASSERT_USAGE ("must call sig() from a running session"): NotInSession."""
+    with pytest.raises(NotInSession):
+        fake_kernel.sig("USR1", "x")

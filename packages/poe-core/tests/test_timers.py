@@ -478,13 +478,6 @@ def test_adjusted_timer_goes_behind_equal_ones(fake_kernel: Kernel) -> None:
     assert order == ["a", "c", "e", "b", "d", "f"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "kernel bug: alarm_adjust(id, 0) moves the timer behind others with the same due time; "
-        "POE's Queue::Array::adjust_priority returns early for a zero delta and keeps its place"
-    ),
-)
 def test_zero_adjust_keeps_fifo_position(fake_kernel: Kernel) -> None:
     """01_array / k_alarms: adjusting by 0 returns the due time and leaves the timer in place.
 

@@ -285,6 +285,7 @@ class KernelCore:
         """
         fifo = self._fifo
         timers = self._timer_heap
+        marks = self._gc_marks
         now = self._now()
         limit = self._seq + 1
         fresh = True  # no event dispatched since now/limit were read
@@ -309,8 +310,11 @@ class KernelCore:
                         if due > now or (due == now and top[1] >= limit):
                             if fresh or single:
                                 break
-                            if self._gc_marks:
-                                self._gc_sweep()
+                            if marks:
+                                if len(marks) == 1 and marks[0]._k_rc > 0:
+                                    marks.clear()  # it posted again: nothing to sweep
+                                else:
+                                    self._gc_sweep()
                             if count >= budget or self._errors:
                                 break
                             now = self._now()
@@ -332,8 +336,11 @@ class KernelCore:
                     # The end of a batch.
                     if fresh or single:
                         break
-                    if self._gc_marks:
-                        self._gc_sweep()
+                    if marks:
+                        if len(marks) == 1 and marks[0]._k_rc > 0:
+                            marks.clear()  # it posted again: nothing to sweep
+                        else:
+                            self._gc_sweep()
                     if count >= budget or self._errors:
                         break
                     now = self._now()
@@ -345,8 +352,14 @@ class KernelCore:
                 fresh = False
                 dest = entry[2]
                 sender = entry[3]
+                # POE marks a session whose references reach zero before the handler runs
+                # (_data_ev_refcount_dec): the mark order is the sweep order.
                 dest._k_rc -= 1
                 sender._k_rc -= 1
+                if dest._k_rc <= 0 and dest is not self:
+                    marks.append(dest)
+                if sender._k_rc <= 0 and sender is not self and sender is not dest:
+                    marks.append(sender)
                 kind = entry[6]
                 if kind == _POST:
                     if dest is not self:
@@ -385,13 +398,9 @@ class KernelCore:
                         self._active_session = kernel_session
                         self._active_event = kernel_event
                 elif kind == _SIGNAL:
-                    self._dispatch_signal(dest, entry[4], entry[5])
+                    self._dispatch_signal(dest, entry[4], entry[5], entry[7])
                 else:  # _GC: the creation-time hold is released
                     self._internal_queued -= 1
-                if dest._k_rc <= 0 and dest is not self:
-                    self._gc_marks.append(dest)
-                if sender._k_rc <= 0 and sender is not self and sender is not dest:
-                    self._gc_marks.append(sender)
                 if self._errors:
                     break
         finally:
@@ -411,9 +420,9 @@ class KernelCore:
         del self._timer_by_id[timer.id]
         del session._k_timers[timer.id]
         session._k_rc -= 1
-        self._dispatch(session, session, timer.name, timer.args, timer.caller_state)
         if session._k_rc <= 0:
-            self._gc_marks.append(session)
+            self._gc_marks.append(session)  # before the handler, as POE marks
+        self._dispatch(session, session, timer.name, timer.args, timer.caller_state)
 
     def _gc_sweep(self) -> None:
         while self._gc_marks:
@@ -451,15 +460,14 @@ class KernelCore:
                 if internal is not None:
                     internal()
             else:
-                for session, (event, args, caller_state) in list(entry.watchers[mode].items()):
+                # POE passes no caller state to select events: they come from the loop.
+                for session, (event, args, _registered_in) in list(entry.watchers[mode].items()):
                     if session._k_alive and session in entry.watchers[mode]:
                         if _trace.TRACE_FILES:
                             _trace.log.debug(
                                 "<fh> fd %d ready for %s -> %r", fd, mode.name, session
                             )
-                        self._dispatch(
-                            session, session, event, (entry.handle, mode, *args), caller_state
-                        )
+                        self._dispatch(session, session, event, (entry.handle, mode, *args), None)
             if self._gc_marks:
                 self._gc_sweep()
             if self._errors:
@@ -814,7 +822,9 @@ class KernelCore:
             touched[:0] = reversed(ancestors)
         return touched
 
-    def _dispatch_signal(self, dest: Any, name: str, args: tuple[Any, ...]) -> bool:
+    def _dispatch_signal(
+        self, dest: Any, name: str, args: tuple[Any, ...], caller_state: str | None = None
+    ) -> bool:
         """POE's ``_dispatch_signal_event``: watchers deepest first, then the class rule."""
         touched = self._signal_targets(dest, name)
         kind = signal_class(name)
@@ -829,7 +839,9 @@ class KernelCore:
                     if watcher is not None and session._k_alive:
                         if _trace.TRACE_SIGNALS:
                             _trace.log.debug("<sg> %s -> %r", name, session)
-                        self._dispatch(session, self, watcher[0], (name, *args, *watcher[1]), None)
+                        self._dispatch(
+                            session, self, watcher[0], (name, *args, *watcher[1]), caller_state
+                        )
             handled = self._sig_handled
         finally:
             self._sig_handled, self._in_die = saved_handled, saved_die

@@ -513,6 +513,8 @@ class Kernel(KernelCore):
             NotPermitted: it belongs to another session.
         """
         timer = self._own_timer(alarm_id)
+        if not delta:
+            return timer.epoch  # POE's adjust_priority keeps the item's place for a zero delta
         return self._move_timer(timer, timer.due + delta, timer.epoch + delta)
 
     def alarm_remove(self, alarm_id: int) -> tuple[str, float, tuple[Any, ...]]:
