@@ -10,8 +10,6 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from poe.errors import SessionNotFound
 from poe.session import Session
 

@@ -336,17 +336,21 @@ class KernelCore:
                     # The end of a batch.
                     if fresh or single:
                         break
+                    swept = False
                     if marks:
                         if len(marks) == 1 and marks[0]._k_rc > 0:
                             marks.clear()  # it posted again: nothing to sweep
                         else:
                             self._gc_sweep()
+                            swept = True
                     if count >= budget or self._errors:
                         break
                     now = self._now()
                     limit = self._seq + 1
                     fresh = True
-                    continue
+                    if swept or timers or due > now:
+                        continue  # the head may have changed, or nothing is due yet
+                    # Otherwise the same entry opens the next batch (a yield chain's case).
                 fifo.popleft()
                 count += 1
                 fresh = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from poe import _aio, _trace
 from poe._core import (
@@ -33,12 +33,15 @@ from poe.errors import (
     SessionNotFound,
     TimerNotFound,
 )
+from poe.events import RESERVED_EVENTS
 from poe.loop import Loop, Mode
 from poe.session import EMPTY, SessionBase
 
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Awaitable, Callable
+
+    from typing_extensions import Self
 
     from poe.clock import Clock
 
@@ -78,6 +81,28 @@ class Kernel(KernelCore):
     def __repr__(self) -> str:
         return f"<Kernel {self._id} loop={self._loop.name} sessions={self._sessions}>"
 
+    def close(self) -> None:
+        """Release the loop backend's resources (its asyncio loop, its wake-up pipe).
+
+        Call it when the kernel will not run again; ``with Kernel() as kernel:`` does. Closing
+        a kernel that still has sessions stops them first.
+
+        Raises:
+            RuntimeError: the kernel is running.
+        """
+        if self._running:
+            msg = "close() called while the kernel is running: stop() it first"
+            raise RuntimeError(msg)
+        if self._sessions:
+            self.stop()
+        self._loop.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def get_active_session(self) -> Any:
         """The session being dispatched, or the kernel outside any handler."""
         return self._active_session
@@ -103,6 +128,8 @@ class Kernel(KernelCore):
         Raises:
             SessionNotFound: ``dest`` resolves to no live session.
         """
+        if _ASSERT_USAGE:
+            _check_user_event(event)
         session = self._lookup.get(dest)
         if session is None:
             session = self._resolve_slow(dest)
@@ -132,6 +159,8 @@ class Kernel(KernelCore):
         Raises:
             NotInSession: called outside any handler.
         """
+        if _ASSERT_USAGE:
+            _check_user_event(event)
         session = self._active_session
         if session is self:
             if self._dispatching:
@@ -707,6 +736,16 @@ class Kernel(KernelCore):
         the await raises :class:`poe.errors.SessionNotFound`.
         """
         return await _aio.ask(self, dest, event, args)
+
+
+_ASSERT_USAGE: Final = _trace.ASSERT_USAGE
+
+
+def _check_user_event(event: str) -> None:
+    # POE_ASSERT_USAGE: programs must not fake the kernel's own events.
+    if event in RESERVED_EVENTS:
+        msg = f"{event!r} is an event POE reserves for itself; programs may not post it"
+        raise InvalidArgument(msg)
 
 
 def _check_name(name: object) -> None:
