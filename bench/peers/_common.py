@@ -81,6 +81,9 @@ def time_program(
         RuntimeError: the program exited with a non-zero status.
     """
     spawn_env = dict(os.environ if env is None else env)
+    # Let the warm-up run write bytecode, as installing a package does: otherwise a source tree
+    # (poe's, here) is compiled on every start while the stdlib and site-packages are not.
+    spawn_env.pop("PYTHONDONTWRITEBYTECODE", None)
     devnull = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
     walls: list[float] = []
     rss: list[float] = []

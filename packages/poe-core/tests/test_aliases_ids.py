@@ -177,7 +177,7 @@ def test_alias_errors(fake_kernel: Kernel) -> None:
 
 
 def test_alias_api_needs_a_session(fake_kernel: Kernel) -> None:
-    """POE ASSERT_USAGE: alias_set/alias_remove from outside any handler (NotInSession in the port)."""
+    """11_assert_usage / k_aliases: alias_set/alias_remove from outside any handler (NotInSession in the port)."""
     with pytest.raises(NotInSession):
         fake_kernel.alias_set("x")
     with pytest.raises(NotInSession):
@@ -207,7 +207,7 @@ def test_alias_list_is_sorted(fake_kernel: Kernel) -> None:
 
 
 def test_alias_equal_to_an_id_is_shadowed(fake_kernel: Kernel) -> None:
-    """POE 2.6 (oracle P16): resolving "2" finds session 2 even when session 1 has the alias "2".
+    """k_aliases / POE 2.6 (oracle P16): resolving "2" finds session 2 even when session 1 has the alias "2".
 
     Oracle: ``S1 id 1``, ``S2 id 2``, ``resolve('2') -> id 2``, ``S2 got ping``.
     """
@@ -246,7 +246,7 @@ def test_alias_equal_to_an_id_is_shadowed(fake_kernel: Kernel) -> None:
 
 
 def test_alias_resolution_happens_at_post_time(fake_kernel: Kernel) -> None:
-    """POE 2.6: removing an alias does not affect events already posted through it."""
+    """k_aliases / POE 2.6: removing an alias does not affect events already posted through it."""
     log: list[str] = []
 
     def start(ctx: Context) -> None:
@@ -380,7 +380,7 @@ def test_session_ids_are_per_kernel(fake_kernel: Kernel, poe_loop: str) -> None:
 
 
 def test_unknown_destinations_raise(fake_kernel: Kernel) -> None:
-    """POE 2.2 / 2.6: post/call/signal to an unresolvable destination fail with ESRCH."""
+    """k_aliases / 12_assert_retval: post/call/signal to an unresolvable destination fail with ESRCH."""
     errors: list[str] = []
 
     def start(ctx: Context) -> None:

@@ -69,7 +69,7 @@ def test_start_and_stop_return_values_reach_child_events(fake_kernel: Kernel) ->
 
 
 def test_lifecycle_event_order(fake_kernel: Kernel) -> None:
-    """POE oracle P1: child _start (sender = parent), _child create, child _stop, _child lose; no _parent.
+    """meh-startstop-return / oracle P1: child _start (sender = parent), _child create, child _stop, _child lose; no _parent.
 
     Oracle: ``child_start sender=1 child_create:startret child_stop child_lose:stopret parent_stop``.
     """
@@ -116,7 +116,7 @@ def test_lifecycle_event_order(fake_kernel: Kernel) -> None:
 
 
 def test_default_receives_internal_events(fake_kernel: Kernel) -> None:
-    """POE 6.3 (oracle P10): without handlers, _child and _stop go to _default, whose value is used.
+    """rt14444-arg1 / POE 6.3 (oracle P10): without handlers, _child and _stop go to _default, whose value is used.
 
     Oracle: ``P _default _child [create,POE::Session,sr]``, ``P _default _child
     [lose,POE::Session,xr]``, ``P _default _stop []``.
@@ -143,7 +143,7 @@ def test_default_receives_internal_events(fake_kernel: Kernel) -> None:
 
 
 def test_default_return_becomes_stop_value(fake_kernel: Kernel) -> None:
-    """POE 6.3: a child's _default handling _stop provides the value of the parent's _child('lose').
+    """meh-startstop-return / POE 6.3: a child's _default handling _stop provides the value of the parent's _child('lose').
 
     Oracle: ``child create undef``, ``child lose _stop``.
     """
@@ -171,7 +171,7 @@ def test_default_return_becomes_stop_value(fake_kernel: Kernel) -> None:
 
 
 def test_empty_session_survives_until_first_dispatch(fake_kernel: Kernel) -> None:
-    """POE 4.2: a session with an empty _start lives until the first dispatch, so its creator can post.
+    """events (intent) / POE 4.2: a session with an empty _start lives until the first dispatch, so its creator can post.
 
     Oracle: ``ping got x sender=POE::Kernel`` then ``empty _stop``.
     """
@@ -192,7 +192,7 @@ def test_empty_session_survives_until_first_dispatch(fake_kernel: Kernel) -> Non
 
 
 def test_signal_watchers_do_not_keep_a_session_alive(fake_kernel: Kernel) -> None:
-    """POE 4.1 (oracle P13): a session holding only sig() watchers stops right after start-up.
+    """events (intent) / POE 4.1 (oracle P13): a session holding only sig() watchers stops right after start-up.
 
     Oracle: ``sigonly _stop``, ``other t``, ``other _stop``.
     """
@@ -225,7 +225,7 @@ def test_signal_watchers_do_not_keep_a_session_alive(fake_kernel: Kernel) -> Non
 
 
 def test_events_from_stop_are_discarded(fake_kernel: Kernel) -> None:
-    """POE 4.4 step 5 (oracle P16): posts, yields and timers made in _stop are dropped with the session.
+    """events (intent) / POE 4.4 step 5 (oracle P16): posts, yields and timers made in _stop are dropped with the session.
 
     Oracle: ``tx stop``, ``post from _stop ret=1`` (the post itself succeeds), ``rx stop`` (rx,
     held by an alias until IDLE, never gets the event).
@@ -264,7 +264,7 @@ def test_events_from_stop_are_discarded(fake_kernel: Kernel) -> None:
 
 
 def test_children_keep_their_parent_alive(fake_kernel: Kernel) -> None:
-    """POE 4.1: a parent with nothing to do lives while a child lives; it stops after the child."""
+    """sessions (intent) / POE 4.1: a parent with nothing to do lives while a child lives; it stops after the child."""
     log: list[str] = []
 
     def child_start(ctx: Context) -> None:

@@ -171,6 +171,61 @@ def test_gc_sweep_order_marks_dispatched_session_first(fake_kernel: Kernel) -> N
     assert log == ["held stop", "releaser stop"]
 
 
+def test_gc_sweep_order_for_posted_events(fake_kernel: Kernel) -> None:
+    """extrefs / POE 4.2: the same marking rule for posted events, sender and receiver included.
+
+    Oracle (POE 1.370): a yielded release -> ``releaser stop, held stop`` (the releaser is still
+    held by its creation-time event while the handler runs); A posts to B, whose handler
+    releases C -> ``C stop, A stop, B stop`` (B then A were marked when the event was dequeued,
+    C during the handler).
+    """
+    log: list[str] = []
+    ids: dict[str, int] = {}
+
+    def held_start(name: str) -> Any:
+        def start(ctx: Context) -> None:
+            ids[name] = ctx.session.ID
+            ctx.kernel.refcount_increment(ctx.session.ID, "x")
+
+        return start
+
+    def stopper(name: str) -> Any:
+        return lambda ctx: log.append(f"{name} stop")
+
+    Session.create(
+        fake_kernel, inline_states={"_start": held_start("held"), "_stop": stopper("held")}
+    )
+    Session.create(
+        fake_kernel,
+        inline_states={
+            "_start": lambda ctx: ctx.kernel.yield_("release"),
+            "release": lambda ctx: ctx.kernel.refcount_decrement(ids["held"], "x"),
+            "_stop": stopper("releaser"),
+        },
+    )
+    fake_kernel.run()
+    log.append("--")
+    Session.create(fake_kernel, inline_states={"_start": held_start("C"), "_stop": stopper("C")})
+    b = Session.create(
+        fake_kernel,
+        inline_states={
+            "_start": lambda ctx: None,
+            "release": lambda ctx: ctx.kernel.refcount_decrement(ids["C"], "x"),
+            "_stop": stopper("B"),
+        },
+    )
+    Session.create(
+        fake_kernel,
+        inline_states={
+            "_start": lambda ctx: ctx.kernel.yield_("go"),
+            "go": lambda ctx: ctx.kernel.post(b, "release"),
+            "_stop": stopper("A"),
+        },
+    )
+    fake_kernel.run()
+    assert log == ["releaser stop", "held stop", "--", "C stop", "A stop", "B stop"]
+
+
 def test_extrefs_cleared_when_session_is_stopped(fake_kernel: Kernel) -> None:
     """extrefs: a session stopped by a signal loses its tags (no leak, the program ends)."""
     log: list[str] = []
@@ -379,7 +434,7 @@ def test_postback_held_by_another_session_keeps_target_alive(fake_kernel: Kernel
 
 
 def test_release_lets_the_session_go_and_the_callable_still_works(fake_kernel: Kernel) -> None:
-    """POE 6.4 weaken(): release() drops the hold early; releasing twice is harmless."""
+    """ses_session / POE 6.4 weaken(): release() drops the hold early; releasing twice is harmless."""
     log: list[str] = []
     kept: list[Any] = []
 
@@ -414,7 +469,7 @@ def test_release_lets_the_session_go_and_the_callable_still_works(fake_kernel: K
 
 
 def test_unreleased_postback_keeps_program_running_until_dropped(fake_kernel: Kernel) -> None:
-    """POE 4.1/4.3: a live postback is a public refcount: no IDLE, the session lives until it goes."""
+    """extrefs / POE 4.1, 4.3: a live postback is a public refcount: no IDLE, the session lives until it goes."""
     log: list[str] = []
     holder: dict[str, Any] = {}
 

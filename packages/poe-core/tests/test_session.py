@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from poe.errors import InvalidArgument, NotInSession
+from poe.kernel import Kernel
 from poe.session import Callback, Postback, Session
+from poe.testing import FakeClock, leaks
 
 if TYPE_CHECKING:
-    from poe.kernel import Kernel
     from poe.session import Context
 
 MACHINE_COUNT = 10
@@ -564,6 +565,63 @@ def test_stop_resets_active_session_to_kernel(fake_kernel: Kernel) -> None:
     assert seen == [fake_kernel]
 
 
+def test_session_created_after_stop_in_a_handler_runs(poe_loop: str) -> None:
+    """ses_session (stop part) / POE 2.1: stop() then create() in the same handler: the new
+    session is a child of the kernel and run() carries on with it.
+
+    Oracle (POE 1.370): ``old stop, stopped, new start parent=POE::Kernel, created, new t,
+    new stop, run returned``. The fake clock jumps after 1 ms of real idleness rather than at
+    once, so that no backend can fire the new timer inside the loop iteration that was asked to
+    halt (uvloop runs zero-delay timers there, which hides the bug).
+    """
+    log: list[str] = []
+    kernel = Kernel(loop=poe_loop, clock=FakeClock(autojump=0.001))
+
+    def new_start(ctx: Context) -> None:
+        log.append(f"new start parent={'K' if ctx.sender is ctx.kernel else ctx.sender}")
+        ctx.kernel.delay("t", 0.1)
+
+    def stop_all(ctx: Context) -> None:
+        ctx.kernel.stop()
+        log.append("stopped")
+        Session.create(
+            ctx.kernel,
+            inline_states={
+                "_start": new_start,
+                "t": lambda ctx: log.append("new t"),
+                "_stop": lambda ctx: log.append("new stop"),
+            },
+        )
+        log.append("created")
+
+    try:
+        Session.create(
+            kernel,
+            inline_states={
+                "_start": lambda ctx: ctx.kernel.yield_("stop"),
+                "stop": stop_all,
+                "_child": lambda ctx, what, child, ret: log.append(f"old _child {what}"),
+                "_stop": lambda ctx: log.append("old stop"),
+            },
+        )
+        kernel.run()
+        log.append("run returned")
+        first_run = list(log)
+        kernel.run()  # drain whatever the first run left behind, so the kernel ends clean
+        assert leaks(kernel) == []
+    finally:
+        kernel.loop.close()
+    assert first_run == [
+        "old stop",
+        "stopped",
+        "new start parent=K",
+        "created",
+        "new t",
+        "new stop",
+        "run returned",
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # ses_session / averell-callback-ret: postback and callback return values
 
@@ -697,6 +755,6 @@ def test_call_returns_values_and_none_when_unhandled(fake_kernel: Kernel) -> Non
 
 
 def test_kernel_id_format(kernel: Kernel) -> None:
-    """POE 2.1 ID(): hostname-XXXXXXXX-XXXXXXXX-XXXXXXXX, stable, distinct per kernel."""
+    """sids / POE 2.1 ID(): hostname-XXXXXXXX-XXXXXXXX-XXXXXXXX, stable, distinct per kernel."""
     assert re.fullmatch(r".+-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}", kernel.ID)
     assert kernel.ID == kernel.ID

@@ -230,7 +230,7 @@ def test_k_alarms_id_api(fake_kernel: Kernel) -> None:
         name, when, args = k.alarm_remove(test_15)
         checks["remove_15"] = (name, now <= when <= now + 3, when - now, args)
 
-    def test_13(ctx: Context, arg: int) -> None:
+    def on_test_13(ctx: Context, arg: int) -> None:
         k = ctx.kernel
         checks["test_13_arg"] = arg
         k.delay("test_16", 1)
@@ -267,7 +267,7 @@ def test_k_alarms_id_api(fake_kernel: Kernel) -> None:
         fake_kernel,
         inline_states={
             "_start": start,
-            "test_13": test_13,
+            "test_13": on_test_13,
             "test_14": lambda ctx, *a: dispatched.append("14 must not fire"),
             "test_15": lambda ctx, *a: dispatched.append("15 must not fire"),
             "test_16": lambda ctx, *a: dispatched.append("16 must not fire"),
@@ -391,7 +391,7 @@ def test_queue_order_oracle(fake_kernel: Kernel) -> None:
 
 
 def test_past_timers_fire_in_time_order_before_posts(fake_kernel: Kernel) -> None:
-    """POE 2.3: several past timers all jump ahead of queued posts, among themselves by due time."""
+    """k_alarms / oracle P2: several past timers all jump ahead of queued posts, among themselves by due time."""
     order: list[Any] = []
 
     def start(ctx: Context) -> None:
@@ -712,7 +712,7 @@ def test_timer_arguments_are_validated(fake_kernel: Kernel) -> None:
 
 
 def test_timer_api_outside_a_session(fake_kernel: Kernel) -> None:
-    """ASSERT_USAGE "must call X() from a running session": NotInSession in the port."""
+    """11_assert_usage "must call X() from a running session": NotInSession in the port."""
     k = fake_kernel
     for action in (
         lambda: k.alarm("x", 1),
@@ -738,7 +738,7 @@ def test_timer_api_outside_a_session(fake_kernel: Kernel) -> None:
 
 
 def test_next_event_time_and_count(fake_kernel: Kernel) -> None:
-    """POE 2.1: get_next_event_time() is the due epoch of the queue head; get_event_count() the size."""
+    """events (intent) / POE 2.1: get_next_event_time() is the due epoch of the queue head; get_event_count() the size."""
     seen: list[Any] = []
 
     def start(ctx: Context) -> None:
@@ -793,7 +793,7 @@ def test_next_event_time_and_count(fake_kernel: Kernel) -> None:
 
 
 def test_timer_event_context(fake_kernel: Kernel) -> None:
-    """POE 2.3: a timer's event comes from its own session, with the args exactly as given."""
+    """k_alarms / POE 2.3: a timer's event comes from its own session, with the args exactly as given."""
     seen: list[Any] = []
     payload = {"mutable": [1, 2]}
 
@@ -809,7 +809,7 @@ def test_timer_event_context(fake_kernel: Kernel) -> None:
 
 
 def test_timers_of_a_stopped_session_never_fire(fake_kernel: Kernel) -> None:
-    """POE 4.4: stopping a session drops its timers."""
+    """events (intent) / POE 4.4: stopping a session drops its timers."""
     log: list[str] = []
 
     def victim_start(ctx: Context) -> None:
@@ -862,7 +862,7 @@ def test_alarm_ids_are_unique_and_increasing(fake_kernel: Kernel) -> None:
 
 
 def test_delay_adjust_rebases_on_now(fake_kernel: Kernel, fake_clock: FakeClock) -> None:
-    """POE 2.3: delay_adjust(id, s) moves the timer to now + s (not relative to its old time)."""
+    """leolo-alarm-adjust / POE 2.3: delay_adjust(id, s) moves the timer to now + s (not relative to its old time)."""
     seen: list[Any] = []
 
     def start(ctx: Context) -> None:

@@ -506,6 +506,8 @@ class KernelCore:
             return
         if self._running and self._gc_marks:
             self._gc_sweep()
+        if self._running and not self._sessions:
+            self._loop.halt()
         self._dispatching = False
         self._arm_on_post = self._running
         self._rearm()
@@ -580,14 +582,18 @@ class KernelCore:
         ``run()`` then returns. Unlike POE's documentation (and like its code) sessions are
         notified.
         """
-        order: list[SessionBase] = []
-        level = list(self._k_children)
-        while level:
-            order.extend(level)
-            level = [child for session in level for child in session._k_children]
-        for session in reversed(order):
-            self._stop_session(session)
-        self._gc_sweep()
+        outer = self._enter()
+        try:
+            order: list[SessionBase] = []
+            level = list(self._k_children)
+            while level:
+                order.extend(level)
+                level = [child for session in level for child in session._k_children]
+            for session in reversed(order):
+                self._stop_session(session)
+            self._gc_sweep()
+        finally:
+            self._leave(outer)
         # POE forces the active session back to the kernel, so sessions created later in the
         # same handler are not children of a stopped session.
         self._active_session = self
@@ -710,8 +716,8 @@ class KernelCore:
         session._k_alive = False
         session._k_rc = 0
         self._sessions -= 1
-        if not self._sessions and self._running:
-            self._loop.halt()
+        # run() ends when the last session is gone, but only once the kernel's current work is
+        # over (_leave): a handler may still create a session after stop(), as in POE.
 
     def _purge_events(self, session: SessionBase) -> None:
         """Drop every queued event to or from ``session`` (POE's ``_data_ev_clear_session``)."""

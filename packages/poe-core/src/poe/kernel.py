@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from poe import _aio, _trace
 from poe._core import (
+    _GC,
     _POST,
     _SIGNAL,
     _TRACE_CALLER,
@@ -116,9 +117,15 @@ class Kernel(KernelCore):
         return len(self._fifo) - self._internal_queued + len(self._timer_by_id)
 
     def get_next_event_time(self) -> float | None:
-        """The due time (epoch) of the next queued event or timer, or None."""
-        due = self._next_due()
-        return None if due is None else self._epoch_of(due)
+        """The due time (epoch) of the next queued event or timer, or None.
+
+        Like :meth:`get_event_count`, it leaves out the kernel's own bookkeeping entries.
+        """
+        self._next_due()  # drops cancelled timers from the top of the heap
+        fifo_due = next((entry[0] for entry in self._fifo if entry[6] != _GC), None)
+        timer_due = self._timer_heap[0][0] if self._timer_heap else None
+        dues = [due for due in (fifo_due, timer_due) if due is not None]
+        return self._epoch_of(min(dues)) if dues else None
 
     # ================================================================ posting and calling
 
