@@ -305,7 +305,7 @@ def test_queue_matches_model(poe_loop: str) -> None:
     class Machine(QueueMachine):
         loop_name = poe_loop
 
-    run_state_machine_as_test(  # type: ignore[no-untyped-call]
+    run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]
         Machine,
         settings=settings(
             max_examples=100,
