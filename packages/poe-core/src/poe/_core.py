@@ -360,10 +360,9 @@ class KernelCore:
                 # (_data_ev_refcount_dec): the mark order is the sweep order.
                 dest._k_rc -= 1
                 sender._k_rc -= 1
-                if dest._k_rc <= 0 and dest is not self:
-                    marks.append(dest)
-                if sender._k_rc <= 0 and sender is not self and sender is not dest:
-                    marks.append(sender)
+                # Where a mark would go if the handler leaves dest or sender without references:
+                # the sweep order is the mark order, and POE marks before the handler runs.
+                mark_at = len(marks) if dest._k_rc <= 0 or sender._k_rc <= 0 else -1
                 kind = entry[6]
                 if kind == _POST:
                     if dest is not self:
@@ -405,6 +404,11 @@ class KernelCore:
                     self._dispatch_signal(dest, entry[4], entry[5], entry[7])
                 else:  # _GC: the creation-time hold is released
                     self._internal_queued -= 1
+                if mark_at >= 0:
+                    if sender._k_rc <= 0 and sender is not self and sender is not dest:
+                        marks.insert(mark_at, sender)
+                    if dest._k_rc <= 0 and dest is not self:
+                        marks.insert(mark_at, dest)
                 if self._errors:
                     break
         finally:
