@@ -60,7 +60,7 @@ def test_queue_order(kernel: Kernel) -> None:
         """
         POE::Session->create(inline_states => {
           _start => sub { my $k = $_[KERNEL]; $k->yield('y1'); $k->yield('y2');
-            my $now = time; $k->alarm_add(tA => $now + 0.2); $k->alarm_add(tB => $now + 0.2);
+            my $now = time; $k->alarm_add(tA => $now + 1.0); $k->alarm_add(tB => $now + 1.0);
             $k->alarm_add(past => $now - 10); $k->delay_add(d0 => 0) },
           y1 => sub { push @log, 'y1'; $_[KERNEL]->yield('y1child') },
           map { my $n = $_; ($n => sub { push @log, $n }) } qw(y2 y1child tA tB past d0),
@@ -73,8 +73,8 @@ def test_queue_order(kernel: Kernel) -> None:
             ctx.kernel.yield_("y1")
             ctx.kernel.yield_("y2")
             now = time.time()
-            ctx.kernel.alarm_add("tA", now + 0.2)
-            ctx.kernel.alarm_add("tB", now + 0.2)
+            ctx.kernel.alarm_add("tA", now + 1.0)
+            ctx.kernel.alarm_add("tB", now + 1.0)
             ctx.kernel.alarm_add("past", now - 10)
             ctx.kernel.delay_add("d0", 0)
 

@@ -1,4 +1,7 @@
-"""The kernel's core: one event queue, the sessions it serves, and every public verb of POE::Kernel.
+"""The kernel's machinery: one event queue, the sessions it serves, and their lifetimes.
+
+:class:`KernelCore` holds the state and the dispatch loop; :class:`poe.kernel.Kernel` adds the
+public verbs on top of it.
 
 Theory of operation
 -------------------
@@ -20,6 +23,10 @@ Theory of operation
   (terminal), then ``ZOMBIE`` (non-maskable) if that did not help.
 * **Exceptions** in handlers become ``DIE`` signals (POE's CATCH_EXCEPTIONS); unhandled, they stop
   the program and :meth:`Kernel.run` raises the original exception.
+* **Entries and exits.** Every way into the kernel from outside (the loop's callbacks, a session
+  created at top level, a reference released by a finalizer or an asyncio callback) goes through
+  ``_enter``/``_leave``: the outermost exit sweeps, halts the loop when no session is left, and
+  points the loop's single timer at the next due event (or signals ``IDLE``).
 
 Port of POE::Kernel and POE::Resource::* (POE 1.370).
 """
@@ -469,7 +476,7 @@ class KernelCore:
                     internal()
             else:
                 # POE passes no caller state to select events: they come from the loop.
-                for session, (event, args, _registered_in) in list(entry.watchers[mode].items()):
+                for session, (event, args) in list(entry.watchers[mode].items()):
                     if session._k_alive and session in entry.watchers[mode]:
                         if _trace.TRACE_FILES:
                             _trace.log.debug(

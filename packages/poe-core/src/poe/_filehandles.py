@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FdEntry", "FileHandles", "fileno"]
 
-#: What one watcher remembers: event name, extra args, and the event that registered it.
-Watcher = tuple[str, tuple[Any, ...], "str | None"]
+#: What one watcher remembers: the event name and the extra arguments.
+Watcher = tuple[str, tuple[Any, ...]]
 
 
 def fileno(handle: Any) -> int:
@@ -69,7 +69,6 @@ class FileHandles:
         mode: Mode,
         event: str,
         args: tuple[Any, ...],
-        caller_state: str | None,
     ) -> None:
         """Add a watcher (or resume the existing one).
 
@@ -94,7 +93,7 @@ class FileHandles:
         if session in watchers:
             self.pause(handle, mode, paused=False)
             return
-        watchers[session] = (event, args, caller_state)
+        watchers[session] = (event, args)
         if not session._k_fds.get(fd):
             if session._k_fds is EMPTY:
                 session._k_fds = {}

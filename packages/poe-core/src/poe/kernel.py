@@ -642,7 +642,7 @@ class Kernel(KernelCore):
         if event is None:
             self._files.unwatch(session, fileno(handle), mode)
         else:
-            self._files.watch(session, handle, mode, event, args, self._active_event)
+            self._files.watch(session, handle, mode, event, args)
 
     def _pause(self, handle: Any, mode: Mode, *, paused: bool) -> bool:
         return self._files.pause(handle, mode, paused=paused)
