@@ -1,0 +1,46 @@
+"""Sans-I/O filters: translate between raw chunks and records (port of POE::Filter::*).
+
+Every filter follows :class:`Filter`'s contract. None does I/O, reads a clock or imports the
+kernel, a loop, a wheel or a driver.
+"""
+
+from __future__ import annotations
+
+from poe.filter._base import (
+    DEFAULT_MAX_BUFFER,
+    DEFAULT_MAX_LENGTH,
+    DecodeError,
+    Filter,
+    FilterBase,
+    FilterError,
+    RecordTooLarge,
+)
+from poe.filter.block import BlockFilter
+from poe.filter.grep import GrepFilter
+from poe.filter.line import AUTODETECT, LineFilter
+from poe.filter.map import MapFilter
+from poe.filter.recordblock import RecordBlockFilter
+from poe.filter.reference import Codec, JsonCodec, ReferenceFilter
+from poe.filter.stackable import StackableFilter
+from poe.filter.stream import StreamFilter
+
+__all__ = [
+    "AUTODETECT",
+    "DEFAULT_MAX_BUFFER",
+    "DEFAULT_MAX_LENGTH",
+    "BlockFilter",
+    "Codec",
+    "DecodeError",
+    "Filter",
+    "FilterBase",
+    "FilterError",
+    "GrepFilter",
+    "JsonCodec",
+    "LineFilter",
+    "MapFilter",
+    "RecordBlockFilter",
+    "RecordTooLarge",
+    "ReferenceFilter",
+    "StackableFilter",
+    "StreamFilter",
+]

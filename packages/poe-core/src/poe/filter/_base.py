@@ -1,0 +1,147 @@
+"""The filter protocol, the filter errors and the helpers every filter shares.
+
+Port of POE::Filter (POE 1.370). A filter is a sans-I/O translator between a stream of raw chunks
+(``InT``; ``bytes`` at the bottom of a stack) and a stream of records (``OutT``). It does no I/O,
+reads no clock and imports nothing from the kernel, loops, wheels or drivers: a wheel feeds it
+what a driver read and writes what it returns.
+
+What this module does not own: the filters themselves (one module each) and the test helper
+:func:`poe.testing.filters.check_filter`.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from poe.errors import InvalidArgument, PoeError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from typing_extensions import Self
+
+__all__ = [
+    "DEFAULT_MAX_BUFFER",
+    "DEFAULT_MAX_LENGTH",
+    "DecodeError",
+    "Filter",
+    "FilterError",
+    "RecordTooLarge",
+]
+
+InT = TypeVar("InT")
+OutT = TypeVar("OutT")
+
+#: POE's default ``MaxBuffer``: the most raw input a framing filter holds (512 MiB).
+DEFAULT_MAX_BUFFER = 512 * 1024 * 1024
+#: POE's default ``MaxLength``: the longest record a framing filter accepts (64 MiB).
+DEFAULT_MAX_LENGTH = 64 * 1024 * 1024
+
+
+class FilterError(PoeError, ValueError):
+    """Base class of the errors a filter raises on purpose (POE's filters ``die``)."""
+
+    errno = _errno.EINVAL
+
+
+class RecordTooLarge(FilterError):
+    """Buffered input or one record exceeds the filter's ``max_buffer`` or ``max_length``.
+
+    POE dies with "Framing buffer exceeds the limit", "Next line exceeds maximum line length" or
+    "Expected size of next block exceeds the limit". Unlike POE, the port discards the offending
+    data before raising (the whole buffer for ``max_buffer``, the record or its announced frame
+    for ``max_length``), so the filter stays usable and never holds more than its limit.
+    """
+
+    errno = _errno.EMSGSIZE
+
+
+class DecodeError(FilterError):
+    """A complete frame could not be decoded (bad serialization, bad compression)."""
+
+
+class Filter(Protocol[InT, OutT]):
+    """What every filter provides: POE::Filter's interface, typed.
+
+    Contract (POE's, kept exactly so filters can be switched mid-stream):
+
+    * :meth:`get_one_start` only buffers; :meth:`get_one` parses lazily, returning a list of
+      zero or one record, so a wheel can stop after any record and hand the rest of the input
+      (:meth:`get_pending`) to another filter without losing or duplicating anything.
+    * :meth:`get` is :meth:`get_one_start` followed by :meth:`get_one` until it returns ``[]``.
+    * :meth:`put` serializes records; the chunks it returns need not be one per record.
+    * :meth:`get_pending` returns the raw input not yet turned into records, or ``None`` when
+      there is none; it does not clear the buffer.
+    * :meth:`clone` returns a filter with the same configuration and empty buffers.
+    """
+
+    def get_one_start(self, chunks: Iterable[InT]) -> None:
+        """Append raw chunks to the input buffer without parsing them."""
+        ...
+
+    def get_one(self) -> list[OutT]:
+        """Return the next complete record as a one-element list, or ``[]`` if there is none."""
+        ...
+
+    def get(self, chunks: Iterable[InT]) -> list[OutT]:
+        """Buffer ``chunks`` and return every record now complete."""
+        ...
+
+    def put(self, records: Iterable[OutT]) -> list[InT]:
+        """Serialize records into raw chunks."""
+        ...
+
+    def get_pending(self) -> list[InT] | None:
+        """Return the buffered raw input not yet parsed, or ``None``; the buffer is kept."""
+        ...
+
+    def clone(self) -> Self:
+        """Return a new filter with the same configuration and empty buffers."""
+        ...
+
+
+class FilterBase(Generic[InT, OutT]):
+    """Shared implementation of :meth:`Filter.get` (POE::Filter's base ``get``).
+
+    Subclasses implement the other methods; ``get`` is always "start, then drain ``get_one``",
+    which is what keeps the greedy and the lazy paths returning the same records.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def get_one_start(self, chunks: Iterable[InT]) -> None:
+        """Append raw chunks to the input buffer without parsing them."""
+
+    @abstractmethod
+    def get_one(self) -> list[OutT]:
+        """Return the next complete record as a one-element list, or ``[]``."""
+
+    def get(self, chunks: Iterable[InT]) -> list[OutT]:
+        """Buffer ``chunks`` and return every record now complete.
+
+        Raises:
+            FilterError: as :meth:`get_one_start` and :meth:`get_one` do; records parsed before
+                the error are lost to the caller but the filter stays usable.
+        """
+        self.get_one_start(chunks)
+        records: list[OutT] = []
+        while True:
+            one = self.get_one()
+            if not one:
+                return records
+            records.extend(one)
+
+
+def check_limit(name: str, value: object) -> int:
+    """Validate a size limit: POE requires a positive integer.
+
+    Raises:
+        InvalidArgument: ``value`` is not a positive ``int``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = f"{name} must be a positive integer, not {value!r}"
+        raise InvalidArgument(msg)
+    return value
