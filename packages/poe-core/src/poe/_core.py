@@ -632,7 +632,9 @@ class KernelCore:
         if _TRACE_SESSIONS:
             _trace.log.debug("<ss> %r created under %r", session, parent)
         session._k_starting = True
-        outer = self._enter()
+        outer = not self._dispatching  # a top-level create is an entry into the kernel
+        if outer:
+            self._enter()
         try:
             try:
                 result = self._dispatch(session, parent, "_start", args, self._active_event)
@@ -648,7 +650,8 @@ class KernelCore:
                 # with nothing to do, so its creator can still post start-up events to it.
                 self._enqueue(session, self, "_garbage_collect", (), _GC)
         finally:
-            self._leave(outer)
+            if outer:
+                self._leave(outer)
 
     def _stop_session(self, session: SessionBase) -> None:
         """POE's ``_data_ses_stop``: reparent children, ``_stop``, ``_child('lose')``, free."""
