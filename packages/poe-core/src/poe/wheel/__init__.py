@@ -1,0 +1,30 @@
+"""Wheels: the layer that ties the kernel, file descriptors, drivers and filters (POE::Wheel::*).
+
+* :class:`ReadWriteWheel`: filtered, buffered, non-blocking I/O on a handle.
+* :class:`ListenAcceptWheel`: accept connections on a listening socket.
+* :class:`SocketFactoryWheel`: create client and server sockets without blocking.
+* :class:`FollowTailWheel`: follow a growing file through truncation and rotation.
+
+A wheel is created inside a handler of the session that will own it, with the kernel as first
+argument (``ReadWriteWheel(ctx.kernel, handle=sock, input_event="got_line")``), and emits its
+events to that session with ``call``. Keep a reference to it (usually in the heap): dropping it,
+or calling ``close()``, stops it.
+"""
+
+from __future__ import annotations
+
+from poe.wheel._base import WheelBase, allocate_wheel_id, free_wheel_id
+from poe.wheel.followtail import FollowTailWheel
+from poe.wheel.listenaccept import ListenAcceptWheel
+from poe.wheel.readwrite import ReadWriteWheel
+from poe.wheel.socketfactory import SocketFactoryWheel
+
+__all__ = [
+    "FollowTailWheel",
+    "ListenAcceptWheel",
+    "ReadWriteWheel",
+    "SocketFactoryWheel",
+    "WheelBase",
+    "allocate_wheel_id",
+    "free_wheel_id",
+]

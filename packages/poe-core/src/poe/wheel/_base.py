@@ -1,0 +1,219 @@
+"""What every wheel shares: wheel ids, the owner session, handler and watcher bookkeeping.
+
+Port of POE::Wheel (POE 1.370). A wheel is created inside a handler of its owner session. It
+installs uniquely named handlers in that session (``poe.wheel.<Class>(<id>) <purpose>``) and
+watches file descriptors for it. :meth:`WheelBase.close` (also run by ``__del__`` and by ``with``)
+removes them again and frees the wheel id.
+
+Handlers reference their wheel weakly, so dropping the last reference to a wheel (POE's
+``delete $heap->{wheel}``) closes it, exactly like POE's ``DESTROY``.
+
+The kernel is passed explicitly (``ReadWriteWheel(ctx.kernel, handle=...)``): unlike POE there
+is no process-wide ``$poe_kernel``, and several kernels may live in one process. The wheel binds
+to the kernel's *active* session at construction; that session owns it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno as _errno
+import os
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from poe.errors import InvalidArgument, NotInSession
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from typing_extensions import Self
+
+    from poe.kernel import Kernel
+    from poe.loop import Mode
+    from poe.session import Context, SessionBase
+
+__all__ = ["WheelBase", "allocate_wheel_id", "free_wheel_id", "strerror"]
+
+_next_id = 0
+_live_ids: set[int] = set()
+
+
+def allocate_wheel_id() -> int:
+    """Return the next wheel id: a process-wide counter from 1 that skips ids still in use."""
+    global _next_id
+    while True:
+        _next_id += 1
+        if _next_id not in _live_ids:
+            _live_ids.add(_next_id)
+            return _next_id
+
+
+def free_wheel_id(wheel_id: int) -> None:
+    """Release a wheel id (POE's ``free_wheel_id``)."""
+    _live_ids.discard(wheel_id)
+
+
+def strerror(code: int) -> str:
+    """The message of an errno value (POE's ``$!`` in string context); ``""`` for 0."""
+    return os.strerror(code) if code else ""
+
+
+def error_of(exc: OSError) -> tuple[int, str]:
+    """``(errno, errstr)`` of an exception, as POE's ``($!+0, $!)``."""
+    code = exc.errno or _errno.EIO
+    return code, exc.strerror or strerror(code)
+
+
+class WheelBase:
+    """Common machinery of the wheels.
+
+    Args:
+        kernel: the kernel whose active session will own the wheel.
+
+    Raises:
+        InvalidArgument: ``kernel`` is not a :class:`poe.kernel.Kernel`.
+        NotInSession: no session is active (wheels are made inside a handler).
+    """
+
+    def __init__(self, kernel: Kernel) -> None:
+        self._closed = True  # until fully built: __del__ must not act on a half-made wheel
+        from poe.kernel import Kernel
+
+        given: object = kernel  # checked at run time: callers may not be type-checked
+        if not isinstance(given, Kernel):
+            msg = f"a wheel needs the kernel as its first argument, not {kernel!r}"
+            raise InvalidArgument(msg)
+        session = kernel.get_active_session()
+        if session is kernel:
+            msg = f"{type(self).__name__} must be created inside a session's handler"
+            raise NotInSession(msg)
+        self._kernel: Kernel = kernel
+        self._session: SessionBase = session
+        self._id = allocate_wheel_id()
+        self._states: set[str] = set()
+        self._watches: dict[tuple[int, Mode], Any] = {}
+        self._closed = False
+
+    # -- identity ---------------------------------------------------------------------------
+
+    @property
+    def ID(self) -> int:  # noqa: N802 - POE's name
+        """The wheel's id, carried by every event it emits."""
+        return self._id
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        return f"<{type(self).__name__} {self._id}{state}>"
+
+    # -- handlers and watchers ----------------------------------------------------------------
+
+    def _state_name(self, purpose: str) -> str:
+        return f"poe.wheel.{type(self).__name__}({self._id}) {purpose}"
+
+    def _define(self, purpose: str, method: str) -> str:
+        """Install a handler calling this wheel's ``method(*args)`` (the wheel held weakly)."""
+        name = self._state_name(purpose)
+        ref = weakref.ref(self)
+
+        def handler(ctx: Context, *args: Any) -> Any:
+            wheel = ref()
+            if wheel is None or wheel._closed:
+                return None
+            return getattr(wheel, method)(*args)
+
+        self._session._set_handler(name, handler)
+        self._states.add(name)
+        return name
+
+    def _define_strong(self, purpose: str, method: Callable[..., Any]) -> str:
+        """Like :meth:`_define`, but the handler keeps the wheel alive (graceful close)."""
+        name = self._state_name(purpose)
+
+        def handler(ctx: Context, *args: Any) -> Any:
+            return method(*args)
+
+        self._session._set_handler(name, handler)
+        self._states.add(name)
+        return name
+
+    def _undefine(self, name: str) -> None:
+        if name in self._states:
+            self._states.discard(name)
+            with contextlib.suppress(Exception):
+                self._session._set_handler(name, None)
+
+    def _watch(self, handle: Any, mode: Mode, event: str) -> None:
+        fd = handle if isinstance(handle, int) else int(handle.fileno())
+        self._kernel._files.watch(self._session, handle, mode, event, ())
+        self._watches[fd, mode] = handle
+
+    def _unwatch(self, handle: Any, mode: Mode) -> None:
+        try:
+            fd = handle if isinstance(handle, int) else int(handle.fileno())
+        except (OSError, ValueError):
+            fd = next((f for (f, m), h in self._watches.items() if h is handle and m == mode), -1)
+        if self._watches.pop((fd, mode), None) is None:
+            return
+        self._kernel._files.unwatch(self._session, fd, mode)
+
+    def _pause(self, handle: Any, mode: Mode, *, paused: bool) -> bool:
+        return self._kernel._files.pause(handle, mode, paused=paused)
+
+    def _emit(self, event: str | None, *args: Any) -> Any:
+        """``call`` the owner session with ``event`` (nothing if disabled or closed)."""
+        if event is None or not self._session.alive:
+            return None
+        return self._kernel.call(self._session, event, *args)
+
+    # -- lifetime -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop watching, remove the wheel's handlers and free its id. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._release()
+
+    def _release(self) -> None:
+        for (fd, mode), _handle in list(self._watches.items()):
+            self._watches.pop((fd, mode), None)
+            with contextlib.suppress(Exception):
+                self._kernel._files.unwatch(self._session, fd, mode)
+        for name in list(self._states):
+            self._undefine(name)
+        free_wheel_id(self._id)
+
+    def __del__(self) -> None:
+        if getattr(self, "_closed", True):
+            return
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def rename_events(wheel: object, allowed: dict[str, str], renames: dict[str, str | None]) -> None:
+    """Apply ``event(**renames)``: ``allowed`` maps keyword to attribute name.
+
+    Raises:
+        InvalidArgument: an unknown event keyword.
+    """
+    for key, value in renames.items():
+        attr = allowed.get(key)
+        if attr is None:
+            msg = f"unknown event {key!r}; known: {', '.join(sorted(allowed))}"
+            raise InvalidArgument(msg)
+        given: object = value
+        if given is not None and not isinstance(given, str):
+            msg = f"{key} must be an event name or None, not {value!r}"
+            raise InvalidArgument(msg)
+        setattr(wheel, attr, value)

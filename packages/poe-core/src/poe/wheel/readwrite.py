@@ -1,0 +1,430 @@
+"""Buffered, filtered, non-blocking I/O on a handle or a pair of handles (POE::Wheel::ReadWrite).
+
+Port of POE::Wheel::ReadWrite 1.370. Reading: when the input handle is readable the driver reads
+once, the input filter turns the octets into records and each record is ``call``-ed to the owner
+session as ``input_event(record, wheel_id)``, one :meth:`~poe.filter.Filter.get_one` at a time so
+a filter switched inside the handler applies to the very next record. A read error or end of
+file becomes ``error_event("read", errno, errstr, wheel_id)`` (end of file: errno 0, errstr
+``""``) and reading stops.
+
+Writing: :meth:`ReadWriteWheel.put` serializes records with the output filter and queues them in
+the driver; the write watcher runs while output is queued. A write error becomes
+``error_event("write", errno, errstr, wheel_id)``; an emptied buffer ``flushed_event(wheel_id)``.
+
+Watermarks (deliberate deviation from POE 1.370, see ``poe-api.md`` §17 item 12): the wheel has
+a high-water state with hysteresis. It enters it, emitting ``high_event(wheel_id)``, as soon as
+the queued octets reach ``high_mark``, whether :meth:`~ReadWriteWheel.put` or a partial flush
+got them there; it leaves it, emitting ``low_event(wheel_id)``, when a flush drains the queue to
+``low_mark`` or below. A ``put`` below the mark never resets the state (POE's ``put`` swallowed
+HighEvent and could skip LowEvent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+from poe.driver import SysRWDriver
+from poe.errors import InvalidArgument
+from poe.filter import LineFilter
+from poe.loop import Mode
+from poe.wheel._base import WheelBase, error_of, rename_events
+
+if TYPE_CHECKING:
+    from poe.driver import Driver
+    from poe.filter import Filter
+    from poe.kernel import Kernel
+
+__all__ = ["ReadWriteWheel"]
+
+_EVENTS = {
+    "input_event": "_input_event",
+    "error_event": "_error_event",
+    "flushed_event": "_flushed_event",
+    "high_event": "_high_event",
+    "low_event": "_low_event",
+}
+
+
+def _shutdown(handle: Any, how: int) -> None:
+    """``shutdown(2)`` ``handle`` if it is a socket; every error is ignored (as POE)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        if isinstance(handle, socket.socket):
+            handle.shutdown(how)
+            return
+        fd = handle if isinstance(handle, int) else int(handle.fileno())
+        with socket.socket(fileno=os.dup(fd)) as dup:
+            dup.shutdown(how)
+
+
+def _close_handle(handle: Any) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        if isinstance(handle, int):
+            os.close(handle)
+        else:
+            handle.close()
+
+
+class ReadWriteWheel(WheelBase):
+    """Filtered, buffered I/O on ``handle`` (or ``input_handle`` + ``output_handle``).
+
+    Args:
+        kernel: the kernel; its active session owns the wheel.
+        handle: one handle for both directions (a socket, a file object or an fd).
+        input_handle: the handle to read (with ``output_handle``, instead of ``handle``).
+        output_handle: the handle to write.
+        driver: the I/O driver (default a new :class:`poe.driver.SysRWDriver`).
+        filter: one filter for both directions (POE's ``Filter``).
+        input_filter: the filter for input; the default is a new :class:`poe.filter.LineFilter`,
+            shared with the output direction when ``output_filter`` is missing too.
+        output_filter: the filter for output.
+        input_event: ``(record, wheel_id)`` per input record; None: the input is not read.
+        error_event: ``(operation, errno, errstr, wheel_id)``; operation ``"read"`` or
+            ``"write"``; end of file is ``("read", 0, "", wheel_id)``.
+        flushed_event: ``(wheel_id)`` each time the output buffer becomes empty.
+        high_mark: octets of queued output that enter the high-water state.
+        low_mark: octets of queued output at or below which the state is left.
+        high_event: ``(wheel_id)`` on entering the high-water state.
+        low_event: ``(wheel_id)`` on leaving it.
+        auto_flush: flush synchronously inside :meth:`put` when the buffer was empty.
+
+    Raises:
+        InvalidArgument: no handle, both ``handle`` and an input/output handle, or watermark
+            arguments that do not come together ("Water mark errors": the four come as a set,
+            and both marks are positive).
+        NotInSession: not created inside a session's handler.
+    """
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        *,
+        handle: Any = None,
+        input_handle: Any = None,
+        output_handle: Any = None,
+        driver: Driver | None = None,
+        filter: Filter[Any, Any] | None = None,  # noqa: A002 - POE's parameter name
+        input_filter: Filter[Any, Any] | None = None,
+        output_filter: Filter[Any, Any] | None = None,
+        input_event: str | None = None,
+        error_event: str | None = None,
+        flushed_event: str | None = None,
+        high_mark: int | None = None,
+        low_mark: int | None = None,
+        high_event: str | None = None,
+        low_event: str | None = None,
+        auto_flush: bool = False,
+    ) -> None:
+        if handle is not None:
+            if input_handle is not None or output_handle is not None:
+                msg = "handle cannot be combined with input_handle or output_handle"
+                raise InvalidArgument(msg)
+            input_handle = output_handle = handle
+        elif input_handle is None or output_handle is None:
+            msg = "ReadWriteWheel needs handle, or both input_handle and output_handle"
+            raise InvalidArgument(msg)
+        _check_marks(high_mark, low_mark, high_event, low_event)
+        if filter is not None:
+            if input_filter is not None or output_filter is not None:
+                msg = "filter cannot be combined with input_filter or output_filter"
+                raise InvalidArgument(msg)
+            input_filter = output_filter = filter
+        elif input_filter is None and output_filter is None:
+            input_filter = output_filter = LineFilter()
+        elif input_filter is None:
+            input_filter = LineFilter()
+        elif output_filter is None:
+            output_filter = LineFilter()
+        assert input_filter is not None
+        assert output_filter is not None
+        super().__init__(kernel)
+        self._input_handle: Any = input_handle
+        self._output_handle: Any = output_handle
+        self._driver: Driver = driver if driver is not None else SysRWDriver()
+        self._input_filter: Filter[Any, Any] = input_filter
+        self._output_filter: Filter[Any, Any] = output_filter
+        self._input_event = input_event
+        self._error_event = error_event
+        self._flushed_event = flushed_event
+        self._high_event = high_event
+        self._low_event = low_event
+        self._high_mark = high_mark
+        self._low_mark = low_mark
+        self._high_state = False
+        self._auto_flush = auto_flush
+        self._buffered = 0
+        self._closing = False
+        self._close_handles = False
+        self._read_state = self._define("select read", "_on_read")
+        self._write_state = self._define("select write", "_on_write")
+        try:
+            self._watch(output_handle, Mode.WRITE, self._write_state)
+            self._pause(output_handle, Mode.WRITE, paused=True)
+            self._define_read()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _define_read(self) -> None:
+        if self._input_event is not None and not self._closing:
+            self._watch(self._input_handle, Mode.READ, self._read_state)
+        else:
+            self._unwatch(self._input_handle, Mode.READ)
+
+    def _on_read(self, handle: Any, mode: Mode, *args: Any) -> None:
+        try:
+            raw = self._driver.get(handle)
+        except OSError as exc:
+            self._read_failed(*error_of(exc))
+            return
+        if raw is None:
+            self._read_failed(0, "")
+            return
+        if not raw:
+            return
+        self._input_filter.get_one_start(raw)
+        self._drain_input()
+
+    def _drain_input(self) -> None:
+        filt = self._input_filter
+        while not self._closed and self._input_event is not None and self._input_filter is filt:
+            records = filt.get_one()
+            if not records:
+                return
+            for record in records:
+                self._emit(self._input_event, record, self._id)
+
+    def _read_failed(self, code: int, text: str) -> None:
+        self._emit(self._error_event, "read", code, text, self._id)
+        if not self._closed:
+            self._unwatch(self._input_handle, Mode.READ)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def put(self, *records: Any) -> bool:
+        """Serialize ``records`` and queue them for writing.
+
+        Returns:
+            The high-water state: True while the wheel is in it (``high_mark`` reached and the
+            buffer not yet drained to ``low_mark``); always False without watermarks.
+        """
+        old = self._buffered
+        new = self._buffered = self._driver.put(self._output_filter.put(records))
+        if self._auto_flush and new and not old:
+            old = new
+            self.flush()
+            new = self._buffered
+        if new and not old and not self._closed:
+            self._pause(self._output_handle, Mode.WRITE, paused=False)
+        if self._high_mark is None:
+            return False
+        if not self._high_state and new >= self._high_mark:
+            self._high_state = True
+            self._emit(self._high_event, self._id)
+        return self._high_state
+
+    def _on_write(self, handle: Any, mode: Mode, *args: Any) -> None:
+        try:
+            self._buffered = self._driver.flush(handle)
+        except OSError as exc:
+            self._buffered = self._driver.get_out_octets_buffered()
+            if self._closing:
+                self._finish_close()
+                return
+            code, text = error_of(exc)
+            self._emit(self._error_event, "write", code, text, self._id)
+            if not self._closed:
+                self._unwatch(self._output_handle, Mode.WRITE)
+            return
+        buffered = self._buffered
+        if self._closing:
+            if not buffered:
+                self._finish_close()
+            return
+        if self._high_mark is not None and self._low_mark is not None:
+            if self._high_state:
+                if buffered <= self._low_mark:
+                    self._high_state = False
+                    self._emit(self._low_event, self._id)
+            elif buffered >= self._high_mark:
+                self._high_state = True
+                self._emit(self._high_event, self._id)
+        if not buffered and not self._closed:
+            self._pause(self._output_handle, Mode.WRITE, paused=True)
+            self._emit(self._flushed_event, self._id)
+
+    def flush(self) -> None:
+        """Try to write queued output now, synchronously (one flush; it may be partial)."""
+        if self._buffered and not self._closed:
+            self._on_write(self._output_handle, Mode.WRITE)
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def event(self, **renames: str | None) -> None:
+        """Rename (or, with None, disable) events: ``input_event``, ``error_event``, ...
+
+        Raises:
+            InvalidArgument: an unknown event, or ``high_event``/``low_event`` without marks.
+        """
+        if ("high_event" in renames or "low_event" in renames) and self._high_mark is None:
+            msg = "high_event and low_event need high_mark and low_mark set in the constructor"
+            raise InvalidArgument(msg)
+        rename_events(self, _EVENTS, renames)
+        if not self._closed:
+            self._define_read()
+
+    def set_filter(self, new_filter: Filter[Any, Any]) -> None:
+        """Use ``new_filter`` for both directions; buffered input moves into it.
+
+        Records the new filter finds in that input are dispatched at once.
+        """
+        pending = self._input_filter.get_pending()
+        self._input_filter = self._output_filter = new_filter
+        self._transfer(pending)
+
+    def set_input_filter(self, new_filter: Filter[Any, Any]) -> None:
+        """Use ``new_filter`` for input; buffered input moves into it and is dispatched."""
+        pending = self._input_filter.get_pending()
+        self._input_filter = new_filter
+        self._transfer(pending)
+
+    def set_output_filter(self, new_filter: Filter[Any, Any]) -> None:
+        """Use ``new_filter`` for output (output already queued is not re-serialized)."""
+        self._output_filter = new_filter
+
+    def _transfer(self, pending: list[Any] | None) -> None:
+        if pending:
+            self._input_filter.get_one_start(pending)
+            self._drain_input()
+
+    def get_input_filter(self) -> Filter[Any, Any]:
+        """The input filter."""
+        return self._input_filter
+
+    def get_output_filter(self) -> Filter[Any, Any]:
+        """The output filter."""
+        return self._output_filter
+
+    def set_high_mark(self, mark: int) -> None:
+        """Change the high watermark.
+
+        Raises:
+            InvalidArgument: no watermarks were configured, or ``mark`` is not above the low one.
+        """
+        if self._high_mark is None or self._low_mark is None:
+            msg = "the high mark must be initialized in the constructor first"
+            raise InvalidArgument(msg)
+        if not mark > self._low_mark:
+            msg = f"new high mark {mark} would not be greater than the low mark {self._low_mark}"
+            raise InvalidArgument(msg)
+        self._high_mark = mark
+
+    def set_low_mark(self, mark: int) -> None:
+        """Change the low watermark.
+
+        Raises:
+            InvalidArgument: no watermarks were configured, or ``mark`` is not in ``1..high-1``.
+        """
+        if self._high_mark is None or self._low_mark is None:
+            msg = "the low mark must be initialized in the constructor first"
+            raise InvalidArgument(msg)
+        if not 0 < mark < self._high_mark:
+            msg = f"new low mark {mark} must be above 0 and below the high mark {self._high_mark}"
+            raise InvalidArgument(msg)
+        self._low_mark = mark
+
+    def get_driver_out_octets(self) -> int:
+        """Octets queued in the driver."""
+        return self._driver.get_out_octets_buffered()
+
+    def get_driver_out_messages(self) -> int:
+        """Chunks queued in the driver."""
+        return self._driver.get_out_messages_buffered()
+
+    def get_input_handle(self) -> Any:
+        """The handle read."""
+        return self._input_handle
+
+    def get_output_handle(self) -> Any:
+        """The handle written."""
+        return self._output_handle
+
+    # -- flow control -------------------------------------------------------------------------
+
+    def pause_input(self) -> bool:
+        """Stop reading (the watcher stays). True if the input is watched."""
+        return self._pause(self._input_handle, Mode.READ, paused=True)
+
+    def resume_input(self) -> bool:
+        """Resume reading after :meth:`pause_input`. True if the input is watched."""
+        return self._pause(self._input_handle, Mode.READ, paused=False)
+
+    def shutdown_input(self) -> None:
+        """``shutdown(SHUT_RD)`` the input handle (errors ignored) and stop reading it."""
+        _shutdown(self._input_handle, socket.SHUT_RD)
+        self._unwatch(self._input_handle, Mode.READ)
+
+    def shutdown_output(self) -> None:
+        """``shutdown(SHUT_WR)`` the output handle (errors ignored) and stop writing it."""
+        _shutdown(self._output_handle, socket.SHUT_WR)
+        self._unwatch(self._output_handle, Mode.WRITE)
+
+    # -- lifetime -----------------------------------------------------------------------------
+
+    def close(self, *, flush: bool = False, close_handles: bool = False) -> None:
+        """Stop the wheel: remove its watchers and handlers, free its id.
+
+        Args:
+            flush: first write the queued output. Reading stops and no more events are emitted;
+                the wheel keeps the session alive (and itself, even if dropped) until the
+                buffer is empty or a write fails, then closes.
+            close_handles: close the handle(s) too, once the wheel is closed.
+        """
+        if self._closed:
+            return
+        self._close_handles = self._close_handles or close_handles
+        if flush and self._buffered and (_fd(self._output_handle), Mode.WRITE) in self._watches:
+            self._closing = True
+            self._unwatch(self._input_handle, Mode.READ)
+            self._define_strong("select write", self._on_write)
+            self._pause(self._output_handle, Mode.WRITE, paused=False)
+            return
+        self._finish_close()
+
+    def _finish_close(self) -> None:
+        if self._closed:
+            return
+        self._closing = False
+        super().close()
+        if self._close_handles:
+            _close_handle(self._input_handle)
+            if self._output_handle is not self._input_handle:
+                _close_handle(self._output_handle)
+
+
+def _fd(handle: Any) -> int:
+    try:
+        return handle if isinstance(handle, int) else int(handle.fileno())
+    except (OSError, ValueError):
+        return -1
+
+
+def _check_marks(
+    high_mark: int | None, low_mark: int | None, high_event: str | None, low_event: str | None
+) -> None:
+    problems = []
+    if (high_mark is None) != (low_mark is None):
+        problems.append("high_mark and low_mark require each other")
+    if high_mark is not None and low_mark is not None and not (high_mark > 0 and low_mark > 0):
+        problems.append("high_mark and low_mark must be above 0")
+    if (high_mark is None) != (high_event is None):
+        problems.append("high_mark and high_event require each other")
+    if (low_mark is None) != (low_event is None):
+        problems.append("low_mark and low_event require each other")
+    if problems:
+        msg = "Water mark errors: " + "; ".join(problems)
+        raise InvalidArgument(msg)
