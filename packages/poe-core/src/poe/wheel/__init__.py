@@ -4,6 +4,7 @@
 * :class:`ListenAcceptWheel`: accept connections on a listening socket.
 * :class:`SocketFactoryWheel`: create client and server sockets without blocking.
 * :class:`FollowTailWheel`: follow a growing file through truncation and rotation.
+* :class:`RunWheel`: run a child process and talk to it through pipes or a pty.
 
 A wheel is created inside a handler of the session that will own it, with the kernel as first
 argument (``ReadWriteWheel(ctx.kernel, handle=sock, input_event="got_line")``), and emits its
@@ -17,12 +18,14 @@ from poe.wheel._base import WheelBase, allocate_wheel_id, free_wheel_id
 from poe.wheel.followtail import FollowTailWheel
 from poe.wheel.listenaccept import ListenAcceptWheel
 from poe.wheel.readwrite import ReadWriteWheel
+from poe.wheel.run import RunWheel
 from poe.wheel.socketfactory import SocketFactoryWheel
 
 __all__ = [
     "FollowTailWheel",
     "ListenAcceptWheel",
     "ReadWriteWheel",
+    "RunWheel",
     "SocketFactoryWheel",
     "WheelBase",
     "allocate_wheel_id",
