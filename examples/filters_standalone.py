@@ -99,12 +99,13 @@ def with_a_driver() -> None:
     print("queued", driver.put(line.put(["one", "two"])), "octets")  # put never writes
     print("left after flush:", driver.flush(write_end))  # 0: everything was written
     chunks = driver.get(read_end)  # one read: [data]
+    assert chunks is not None  # None would mean end of file
     print(chunks, "->", line.get(chunks))
     print("nothing to read:", driver.get(read_end))  # [] means "would block"
     try:
         driver.get(write_end)  # a real error raises OSError (POE: undef and $!)
     except OSError as exc:
-        print("OSError:", errno.errorcode[exc.errno])
+        print("OSError:", errno.errorcode.get(exc.errno or 0, exc.errno))
     write_end.close()
     print("end of file:", driver.get(read_end))  # None (POE: undef, $! == 0)
     read_end.close()
