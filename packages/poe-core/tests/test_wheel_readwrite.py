@@ -347,6 +347,45 @@ def test_auto_flush_writes_inside_put(
     assert seen == ["flushed", 0, b"now\r\n"]
 
 
+def test_auto_flush_partial_write_resumes_the_writer(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """auto_flush: when the socket takes only part of a put, the rest still goes out later
+    (regression: the write watcher stayed paused after a partial flush inside put())."""
+    a, b = pair
+    data = bytes(range(256)) * 4096  # 1 MiB: more than one write can take
+    received = bytearray()
+    seen: Log = []
+
+    def start(ctx: Context) -> None:
+        w = ReadWriteWheel(
+            ctx.kernel,
+            handle=a,
+            filter=StreamFilter(),
+            auto_flush=True,
+            flushed_event="flushed",
+        )
+        ctx.heap["w"] = w
+        w.put(data)
+        seen.append(0 < w.get_driver_out_octets() < len(data))
+        ctx.heap["r"] = ReadWriteWheel(
+            ctx.kernel, handle=b, filter=StreamFilter(), input_event="got"
+        )
+
+    def got(ctx: Context, chunk: bytes, wheel_id: int) -> None:
+        received.extend(chunk)
+        if len(received) == len(data):
+            ctx.heap.pop("r").close()
+
+    def flushed(ctx: Context, wheel_id: int) -> None:
+        seen.append("flushed")
+        ctx.heap.pop("w").close()
+
+    run_session(kernel, start, got=got, flushed=flushed)
+    assert seen == [True, "flushed"]
+    assert bytes(received) == data
+
+
 # -- pause / resume ---------------------------------------------------------------------------
 
 

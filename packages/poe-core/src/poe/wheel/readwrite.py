@@ -17,6 +17,15 @@ the queued octets reach ``high_mark``, whether :meth:`~ReadWriteWheel.put` or a 
 got them there; it leaves it, emitting ``low_event(wheel_id)``, when a flush drains the queue to
 ``low_mark`` or below. A ``put`` below the mark never resets the state (POE's ``put`` swallowed
 HighEvent and could skip LowEvent).
+
+TLS (a driver with a ``want_write`` property, such as :class:`poe.driver.TLSDriver`): the
+driver, not the queued octet count, decides when the write watcher runs, because the handshake
+and close_notify records must go out when no application data is queued, and queued data must
+wait while the handshake waits for the peer. Reads that only move the handshake on yield no
+records and are not end of file. ``flushed_event`` fires once the application data put and all
+ciphertext have reached the socket. ``close(flush=True)`` calls the driver's ``shutdown`` (a
+close_notify after the queued data) and closes once that has been written. The handshake needs
+the input read, so give a TLS wheel an ``input_event``.
 """
 
 from __future__ import annotations
@@ -155,6 +164,10 @@ class ReadWriteWheel(WheelBase):
         self._high_state = False
         self._auto_flush = auto_flush
         self._buffered = 0
+        #: The driver when it says itself when it wants to write (TLS), else None.
+        self._tls: Any = driver if hasattr(driver, "want_write") else None
+        #: TLS only: application data was put and flushed_event has not reported it yet.
+        self._flush_owed = False
         self._closing = False
         self._close_handles = False
         self._read_state = self._define("select read", "_on_read")
@@ -163,6 +176,8 @@ class ReadWriteWheel(WheelBase):
             self._watch(output_handle, Mode.WRITE, self._write_state)
             self._pause(output_handle, Mode.WRITE, paused=True)
             self._define_read()
+            if self._tls is not None:
+                self._sync_tls_write()
         except BaseException:
             self.close()
             raise
@@ -181,6 +196,9 @@ class ReadWriteWheel(WheelBase):
         except OSError as exc:
             self._read_failed(*error_of(exc))
             return
+        if self._tls is not None and not self._closed:
+            # The read may have finished the handshake or left replies waiting for the socket.
+            self._sync_tls_write()
         if raw is None:
             self._read_failed(0, "")
             return
@@ -214,11 +232,16 @@ class ReadWriteWheel(WheelBase):
         """
         old = self._buffered
         new = self._buffered = self._driver.put(self._output_filter.put(records))
+        if new > old and self._tls is not None:
+            self._flush_owed = True
         if self._auto_flush and new and not old:
-            old = new
+            # Write at once; whatever the socket did not take resumes the write watcher below.
             self.flush()
             new = self._buffered
-        if new and not old and not self._closed:
+        if self._tls is not None:
+            if not self._closed:
+                self._sync_tls_write()
+        elif new and not old and not self._closed:
             self._pause(self._output_handle, Mode.WRITE, paused=False)
         if self._high_mark is None:
             return False
@@ -241,8 +264,9 @@ class ReadWriteWheel(WheelBase):
                 self._unwatch(self._output_handle, Mode.WRITE)
             return
         buffered = self._buffered
+        idle = not buffered if self._tls is None else not self._tls.want_write
         if self._closing:
-            if not buffered:
+            if idle:
                 self._finish_close()
             return
         if self._high_mark is not None and self._low_mark is not None:
@@ -253,13 +277,24 @@ class ReadWriteWheel(WheelBase):
             elif buffered >= self._high_mark:
                 self._high_state = True
                 self._emit(self._high_event, self._id)
-        if not buffered and not self._closed:
+        if idle and not self._closed:
             self._pause(self._output_handle, Mode.WRITE, paused=True)
-            self._emit(self._flushed_event, self._id)
+            if self._tls is None:
+                self._emit(self._flushed_event, self._id)
+            elif not buffered and self._flush_owed:
+                self._flush_owed = False
+                self._emit(self._flushed_event, self._id)
+        elif self._tls is not None and not self._closed:
+            self._pause(self._output_handle, Mode.WRITE, paused=False)
+
+    def _sync_tls_write(self) -> None:
+        """Run the write watcher exactly while the TLS driver has something to send."""
+        self._pause(self._output_handle, Mode.WRITE, paused=not self._tls.want_write)
 
     def flush(self) -> None:
         """Try to write queued output now, synchronously (one flush; it may be partial)."""
-        if self._buffered and not self._closed:
+        pending = self._buffered or (self._tls is not None and self._tls.want_write)
+        if pending and not self._closed:
             self._on_write(self._output_handle, Mode.WRITE)
 
     # -- configuration ------------------------------------------------------------------------
@@ -381,19 +416,41 @@ class ReadWriteWheel(WheelBase):
         Args:
             flush: first write the queued output. Reading stops and no more events are emitted;
                 the wheel keeps the session alive (and itself, even if dropped) until the
-                buffer is empty or a write fails, then closes.
+                buffer is empty or a write fails, then closes. A driver with ``shutdown``
+                (TLS) is shut down first, so its close_notify goes out after the data.
             close_handles: close the handle(s) too, once the wheel is closed.
         """
         if self._closed:
             return
         self._close_handles = self._close_handles or close_handles
-        if flush and self._buffered and (_fd(self._output_handle), Mode.WRITE) in self._watches:
+        writable = (_fd(self._output_handle), Mode.WRITE) in self._watches
+        if flush and writable and self._tls is not None:
+            self._close_tls()
+            return
+        if flush and self._buffered and writable:
             self._closing = True
             self._unwatch(self._input_handle, Mode.READ)
             self._define_strong("select write", self._on_write)
             self._pause(self._output_handle, Mode.WRITE, paused=False)
             return
         self._finish_close()
+
+    def _close_tls(self) -> None:
+        """``close(flush=True)`` on a TLS driver: shut it down, close once it is all written."""
+        shutdown = getattr(self._tls, "shutdown", None)
+        if shutdown is not None:
+            try:
+                self._buffered = shutdown(self._output_handle)
+            except OSError:
+                self._finish_close()
+                return
+        if not self._tls.want_write:
+            self._finish_close()
+            return
+        self._closing = True
+        self._unwatch(self._input_handle, Mode.READ)
+        self._define_strong("select write", self._on_write)
+        self._pause(self._output_handle, Mode.WRITE, paused=False)
 
     def _finish_close(self) -> None:
         if self._closed:
