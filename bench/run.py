@@ -204,6 +204,25 @@ BENCHES: tuple[Bench, ...] = (
         reference="poe-call",
         quick_n=300_000,
     ),
+    Bench(
+        "filter-line",
+        "LineFilter get() + put() of 200,000 32-byte lines fed in ~64 KiB chunks (no loop)",
+        200_000,
+        "lines/s",
+        higher_is_better=True,
+        impls=("poe-literal", "poe-default", "python-split", "twisted"),
+        reference="poe-literal",
+    ),
+    Bench(
+        "readwrite-echo",
+        "line echo over 127.0.0.1 TCP (ReadWriteWheel + LineFilter), client in its own process",
+        200_000,
+        "lines/s",
+        higher_is_better=True,
+        impls=("poe[*]", "asyncio", "uvloop"),
+        reference="asyncio",
+        quick_n=100_000,
+    ),
 )
 
 BENCH_BY_NAME = {bench.name: bench for bench in BENCHES}
@@ -249,9 +268,13 @@ def catalogue(default_loop: str, convention_loop: str) -> dict[str, Impl]:
         name = f"poe-{variant}"
         options = ("--loop", convention_loop, "--variant", variant)
         impls[name] = Impl(name, poe, options, f"poe-loop:{convention_loop}", convention_loop)
+    for variant in ("literal", "default"):
+        name = f"poe-{variant}"
+        impls[name] = Impl(name, poe, ("--variant", variant), "poe")
     for variant in ("bare", "ctx"):
         name = f"python-{variant}"
         impls[name] = Impl(name, python_peer("python_peer.py"), ("--variant", variant))
+    impls["python-split"] = Impl("python-split", python_peer("python_peer.py"))
     impls["python"] = Impl("python", python_peer("python_peer.py"))
     impls["asyncio"] = Impl("asyncio", python_peer("asyncio_peer.py"))
     impls["uvloop"] = Impl("uvloop", python_peer("uvloop_peer.py"), needs="uvloop")
@@ -593,7 +616,12 @@ def print_bench(
         )
     shown = fallback or reference
     print(f"\n{bench.name}: {bench.title}")
-    meaning = f"{ahead} 1: poe is ahead" if bench.target else f"{shown} costs that many times this"
+    if bench.target:
+        meaning = f"{ahead} 1: poe is ahead"
+    elif bench.higher_is_better:
+        meaning = f"this takes that many times {shown}'s time"
+    else:
+        meaning = f"{shown} costs that many times this"
     print(
         f"  unit {bench.unit}, {better} is better; median of {repeats} runs (N={n:,}); "
         f"ratio = {shown}/this ({meaning})",

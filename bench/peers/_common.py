@@ -13,9 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,10 +34,74 @@ TIMER_STRIDE = 7919
 #: Sessions (or actors) created per batch in the ``sessions`` benchmark.
 SESSION_BATCH = 1000
 
+#: Bytes per line in ``filter-line`` and ``readwrite-echo``, the LF terminator included.
+LINE_BYTES = 32
+
+#: Bytes per chunk fed to the filters in ``filter-line`` (about 64 KiB). Not a multiple of
+#: :data:`LINE_BYTES`, so lines straddle chunk boundaries as they do on a socket.
+CHUNK_BYTES = 65_000
+
+#: The load driver of ``readwrite-echo``: ``python _echo_client.py PORT N``.
+ECHO_CLIENT = Path(__file__).resolve().with_name("_echo_client.py")
+
+#: Seconds the echo client may take before the server gives up on it.
+ECHO_TIMEOUT = 240.0
+
 
 def timer_delay(i: int, n: int) -> float:
     """Seconds from now at which timer ``i`` of ``n`` is due (see :data:`TIMER_STRIDE`)."""
     return ((i * TIMER_STRIDE) % n) / n
+
+
+def line_payload(n: int) -> bytes:
+    """``n`` distinct ASCII lines of :data:`LINE_BYTES` bytes each, every one ending in LF."""
+    pad = "abcdefghijklmnopqrstuvwxyz0123456789"[: LINE_BYTES - 11]
+    return "".join(f"{i:09d} {pad}\n" for i in range(n)).encode("ascii")
+
+
+def chunked(data: bytes, size: int = CHUNK_BYTES) -> list[bytes]:
+    """``data`` cut into chunks of ``size`` bytes (the last one shorter)."""
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def echo_listener() -> tuple[socket.socket, int]:
+    """A blocking TCP socket listening on 127.0.0.1 on a free port; (socket, port)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    return listener, int(listener.getsockname()[1])
+
+
+def start_echo_client(port: int, n: int) -> subprocess.Popen[str]:
+    """Start the load driver (:data:`ECHO_CLIENT`) against ``port`` with ``n`` lines."""
+    return subprocess.Popen(
+        [sys.executable, str(ECHO_CLIENT), str(port), str(n)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def accept_echo_connection(listener: socket.socket) -> socket.socket:
+    """Accept the echo client's connection: non-blocking, TCP_NODELAY (as asyncio sets it)."""
+    conn, _ = listener.accept()
+    listener.close()
+    conn.setblocking(False)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
+def echo_client_seconds(client: subprocess.Popen[str]) -> float:
+    """Wait for the echo client; the seconds it measured for the whole exchange.
+
+    Raises:
+        RuntimeError: the client failed (it checks every echoed byte) or printed no figure.
+    """
+    out, _ = client.communicate(timeout=ECHO_TIMEOUT)
+    if client.returncode != 0:
+        msg = f"echo client exited with status {client.returncode}"
+        raise RuntimeError(msg)
+    return float(json.loads(out.strip().splitlines()[-1])["seconds"])
 
 
 def parse_args(

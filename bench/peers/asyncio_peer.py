@@ -3,19 +3,30 @@
 ``python bench/peers/asyncio_peer.py BENCH N``; ``uvloop_peer.py`` runs these very functions on a
 uvloop loop. Benchmarks: ``dispatch`` (a call_soon chain), ``pingpong`` (two callbacks bouncing
 through call_soon), ``timers`` (call_later), ``idle-sessions`` (Tasks waiting on a Future),
-``startup`` (wall time of a minimal ``asyncio.run`` program).
+``startup`` (wall time of a minimal ``asyncio.run`` program), ``readwrite-echo`` (a line echo
+server written as an ``asyncio.Protocol``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import subprocess
 import sys
 import time
 import tracemalloc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from _common import emit, parse_args, time_program, timer_delay
+from _common import (
+    accept_echo_connection,
+    echo_client_seconds,
+    echo_listener,
+    emit,
+    parse_args,
+    start_echo_client,
+    time_program,
+    timer_delay,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -135,13 +146,63 @@ def idle_sessions(new_loop: Callable[[], asyncio.AbstractEventLoop], n: int) -> 
     emit(per_task, "bytes", "Task awaiting a shared Future (tracemalloc)")
 
 
+class _LineEcho(asyncio.Protocol):
+    """Split the stream into LF-terminated lines and write each one back as it comes.
+
+    The per-line work matches poe's ReadWriteWheel + ``LineFilter(literal=b"\\n")``: each line is
+    decoded to ``str`` (UTF-8, ``"replace"``) and encoded again before it is written.
+    """
+
+    def __init__(self, lost: asyncio.Future[None]) -> None:
+        self.lost = lost
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast("asyncio.Transport", transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        lines = (self.buffer + data).split(b"\n")
+        self.buffer = lines.pop()
+        assert self.transport is not None
+        write = self.transport.write
+        for line in lines:
+            text = line.decode("utf-8", "replace")
+            write(text.encode("utf-8", "replace") + b"\n")
+
+    def eof_received(self) -> bool:
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+
+def readwrite_echo(new_loop: Callable[[], asyncio.AbstractEventLoop], n: int) -> None:
+    """Line echo server as an ``asyncio.Protocol``; the client process times ``n`` lines."""
+    loop = new_loop()
+    listener, port = echo_listener()
+
+    async def main() -> subprocess.Popen[str]:
+        client: subprocess.Popen[str] = start_echo_client(port, n)
+        conn = accept_echo_connection(listener)
+        lost: asyncio.Future[None] = loop.create_future()
+        await loop.connect_accepted_socket(lambda: _LineEcho(lost), conn)
+        await lost
+        return client
+
+    client = loop.run_until_complete(main())
+    loop.close()
+    emit(n / echo_client_seconds(client), "lines/s", "Protocol: split in data_received, write each")
+
+
 def startup(program: str, n: int) -> None:
     """Median wall time of ``python -c program`` over ``n`` spawns (milliseconds)."""
     wall, rss = time_program([sys.executable, "-c", program], n)
     emit(wall * 1e3, "ms", f"max RSS {rss:.1f} MiB")
 
 
-BENCHES = ("dispatch", "idle-sessions", "pingpong", "startup", "timers")
+BENCHES = ("dispatch", "idle-sessions", "pingpong", "readwrite-echo", "startup", "timers")
 
 
 def main(new_loop: Callable[[], asyncio.AbstractEventLoop], startup_program: str) -> None:
@@ -155,6 +216,8 @@ def main(new_loop: Callable[[], asyncio.AbstractEventLoop], startup_program: str
         timers(new_loop, args.n)
     elif args.bench == "idle-sessions":
         idle_sessions(new_loop, args.n)
+    elif args.bench == "readwrite-echo":
+        readwrite_echo(new_loop, args.n)
     else:
         startup(startup_program, args.n)
 

@@ -19,13 +19,26 @@ from __future__ import annotations
 import gc
 import json
 import os
+import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from _common import SESSION_BATCH, emit, parse_args, time_program, timer_delay
+from _common import (
+    SESSION_BATCH,
+    accept_echo_connection,
+    chunked,
+    echo_client_seconds,
+    echo_listener,
+    emit,
+    line_payload,
+    parse_args,
+    start_echo_client,
+    time_program,
+    timer_delay,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -336,6 +349,89 @@ NOTES = {
 }
 
 
+def filter_line(n: int, variant: str) -> None:
+    """Lines per second through ``LineFilter.get()`` then ``put()``; no event loop involved.
+
+    Variants: ``literal`` (``LineFilter(literal=b"\\n")``) and ``default`` (``LineFilter()``: any
+    of CR, LF, CRLF, LFCR in, CRLF out). The same ``n`` lines arrive in ~64 KiB chunks; every
+    record comes back through ``put``. The figure is ``n`` over get time plus put time.
+    """
+    from poe.filter import LineFilter
+
+    payload = line_payload(n)
+    chunks = chunked(payload)
+    filt = LineFilter(literal=b"\n") if variant == "literal" else LineFilter()
+    get, put = filt.get, filt.put
+    records: list[str] = []
+    start = time.perf_counter()
+    for chunk in chunks:
+        records.extend(get([chunk]))
+    middle = time.perf_counter()
+    out = put(records)
+    end = time.perf_counter()
+    if len(records) != n:
+        msg = f"got {len(records)} lines, expected {n}"
+        raise AssertionError(msg)
+    expected = payload if variant == "literal" else payload.replace(b"\n", b"\r\n")
+    if b"".join(out) != expected:
+        msg = "put did not give the input back"
+        raise AssertionError(msg)
+    get_s, put_s = middle - start, end - middle
+    emit(
+        n / (get_s + put_s),
+        "lines/s",
+        f"{FILTER_NOTES[variant]}; get {n / get_s / 1e6:.2f}M/s, put {n / put_s / 1e6:.2f}M/s",
+    )
+
+
+FILTER_NOTES = {
+    "literal": 'LineFilter(literal=b"\\n")',
+    "default": "LineFilter(): CR|LF|CRLF|LFCR in, CRLF out",
+}
+
+
+def readwrite_echo(loop: str | None, n: int) -> None:
+    """Echo server: a ReadWriteWheel with a LineFilter puts back every line it gets (lines/s).
+
+    The load driver (``_echo_client.py``) is a separate process started from inside the
+    running kernel; it sends ``n`` lines over 127.0.0.1 TCP and times the whole exchange.
+    """
+    from poe.filter import LineFilter
+    from poe.wheel import ReadWriteWheel
+
+    kernel = _kernel(loop)
+    listener, port = echo_listener()
+    state: dict[str, object] = {}
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.yield_("go")
+
+    def go(ctx: Context) -> None:
+        state["client"] = start_echo_client(port, n)
+        conn = accept_echo_connection(listener)
+        ctx.heap["conn"] = conn
+        ctx.heap["wheel"] = ReadWriteWheel(
+            ctx.kernel,
+            handle=conn,
+            input_event="line",
+            error_event="error",
+            filter=LineFilter(literal=b"\n"),
+        )
+
+    def line(ctx: Context, text: str, wheel_id: int) -> None:
+        ctx.heap["wheel"].put(text)
+
+    def error(ctx: Context, operation: str, code: int, text: str, wheel_id: int) -> None:
+        ctx.heap.pop("wheel").close()
+        ctx.heap.pop("conn").close()
+
+    _session(kernel, {"_start": start, "go": go, "line": line, "error": error})
+    kernel.run()
+    client = state["client"]
+    assert isinstance(client, subprocess.Popen)
+    emit(n / echo_client_seconds(client), "lines/s", 'ReadWriteWheel + LineFilter(literal=b"\\n")')
+
+
 def startup(loop: str | None, n: int) -> None:
     """Median wall time of the minimal poe program over ``n`` spawns (milliseconds)."""
     env = dict(os.environ)
@@ -368,15 +464,22 @@ BENCHES: dict[str, Callable[[str | None, int], None]] = {
     "sessions": sessions,
     "idle-sessions": idle_sessions,
     "startup": startup,
+    "readwrite-echo": readwrite_echo,
 }
 
 
 def main() -> None:
     """Parse ``BENCH N [--loop NAME] [--variant NAME]`` and run it."""
-    args = parse_args([*BENCHES, "handler-convention", "probe"], loops=LOOPS, variants=tuple(NOTES))
+    args = parse_args(
+        [*BENCHES, "handler-convention", "filter-line", "probe"],
+        loops=LOOPS,
+        variants=(*NOTES, *FILTER_NOTES),
+    )
     _import_poe()
     if args.bench == "probe":
         probe()
+    elif args.bench == "filter-line":
+        filter_line(args.n, args.variant or "literal")
     elif args.bench == "handler-convention":
         handler_convention(args.loop, args.n, args.variant or "call")
     else:

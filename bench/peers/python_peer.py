@@ -10,6 +10,10 @@
     between the two is what building and passing a context costs, with no kernel involved.
 ``startup``
     wall time of ``python -c pass``: the interpreter's own floor under every start-up figure.
+``filter-line``
+    the ceiling for a line filter: a ``bytes.split(b"\\n")`` loop over the chunks (keeping the
+    partial last line), decoding each line to ``str`` and encoding it back with an LF, exactly
+    the work ``LineFilter(literal=b"\\n")`` does, with no framework around it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import sys
 import time
 from typing import NamedTuple
 
-from _common import emit, parse_args, time_program
+from _common import chunked, emit, line_payload, parse_args, time_program
 
 
 class _Context(NamedTuple):
@@ -79,9 +83,37 @@ def startup(n: int) -> None:
     emit(wall * 1e3, "ms", f"max RSS {rss:.1f} MiB")
 
 
+def filter_line(n: int) -> None:
+    """Lines per second split (and decoded) with ``bytes.split``, then encoded back."""
+    payload = line_payload(n)
+    chunks = chunked(payload)
+    records: list[str] = []
+    extend = records.extend
+    start = time.perf_counter()
+    buffer = b""
+    for chunk in chunks:
+        lines = (buffer + chunk).split(b"\n")
+        buffer = lines.pop()
+        extend([line.decode("utf-8", "replace") for line in lines])
+    middle = time.perf_counter()
+    out = [line.encode("utf-8", "replace") + b"\n" for line in records]
+    end = time.perf_counter()
+    if len(records) != n or b"".join(out) != payload:
+        msg = f"got {len(records)} lines of {n}, or put did not give the input back"
+        raise AssertionError(msg)
+    get_s, put_s = middle - start, end - middle
+    emit(
+        n / (get_s + put_s),
+        "lines/s",
+        f"split + decode/encode per line; get {n / get_s / 1e6:.2f}M/s, put {n / put_s / 1e6:.2f}M/s",
+    )
+
+
 if __name__ == "__main__":
-    args = parse_args(("handler-convention", "startup"), variants=("bare", "ctx"))
+    args = parse_args(("filter-line", "handler-convention", "startup"), variants=("bare", "ctx"))
     if args.bench == "startup":
         startup(args.n)
+    elif args.bench == "filter-line":
+        filter_line(args.n)
     else:
         handler_convention(args.n, args.variant or "bare")

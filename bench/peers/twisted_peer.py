@@ -2,7 +2,8 @@
 
 ``python bench/peers/twisted_peer.py BENCH N``. Benchmarks: ``dispatch`` (a ``callLater(0, f)``
 chain), ``pingpong`` (two callbacks bouncing through ``callLater(0)``), ``timers`` (callLater),
-``idle-sessions`` (coroutines awaiting a shared Deferred), ``startup`` (a minimal reactor run).
+``idle-sessions`` (coroutines awaiting a shared Deferred), ``startup`` (a minimal reactor run),
+``filter-line`` (``LineReceiver`` parsing and ``sendLine``, no reactor).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import time
 import tracemalloc
 from typing import TYPE_CHECKING, cast
 
-from _common import emit, parse_args, time_program, timer_delay
+from _common import chunked, emit, line_payload, parse_args, time_program, timer_delay
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from twisted.internet.base import ReactorBase
+    from twisted.internet.interfaces import ITransport
 
 #: The minimal Twisted program of the ``startup`` benchmark: one callLater(0), then stop.
 STARTUP_PROGRAM = """\
@@ -136,9 +140,62 @@ def startup(n: int) -> None:
     emit(wall * 1e3, "ms", f"max RSS {rss:.1f} MiB")
 
 
+class _Discard:
+    """A transport whose writes go nowhere (``sendLine`` calls ``write``; ``dataReceived``
+    checks ``disconnecting``)."""
+
+    disconnecting = False
+
+    def write(self, data: bytes) -> None:
+        pass
+
+
+def filter_line(n: int) -> None:
+    """Lines per second through ``LineReceiver.dataReceived`` (delimiter LF), then ``sendLine``.
+
+    The same chunks as poe's ``filter-line``; ``lineReceived`` keeps each line (bytes: Twisted
+    does not decode) and ``sendLine`` writes it back to a transport that discards it.
+    """
+    from twisted.protocols.basic import LineReceiver
+
+    records: list[bytes] = []
+
+    class Lines(LineReceiver):
+        delimiter = b"\n"
+
+        def lineReceived(self, line: bytes) -> None:  # noqa: N802 - Twisted's name
+            records.append(line)
+
+    payload = line_payload(n)
+    chunks = chunked(payload)
+    proto = Lines()
+    # LineReceiver's methods carry no annotations: give them their types.
+    make_connection = cast("Callable[[ITransport], None]", proto.makeConnection)
+    data_received = cast("Callable[[bytes], None]", proto.dataReceived)
+    send_line = cast("Callable[[bytes], object]", proto.sendLine)
+    make_connection(cast("ITransport", _Discard()))
+    start = time.perf_counter()
+    for chunk in chunks:
+        data_received(chunk)
+    middle = time.perf_counter()
+    for line in records:
+        send_line(line)
+    end = time.perf_counter()
+    if len(records) != n or b"\n".join(records) + b"\n" != payload:
+        msg = f"got {len(records)} lines of {n}, or not the lines sent"
+        raise AssertionError(msg)
+    get_s, put_s = middle - start, end - middle
+    emit(
+        n / (get_s + put_s),
+        "lines/s",
+        f"bytes lines, no decode; get {n / get_s / 1e6:.2f}M/s, put {n / put_s / 1e6:.2f}M/s",
+    )
+
+
 if __name__ == "__main__":
-    args = parse_args(("dispatch", "idle-sessions", "pingpong", "startup", "timers"))
+    args = parse_args(("dispatch", "filter-line", "idle-sessions", "pingpong", "startup", "timers"))
     {
+        "filter-line": filter_line,
         "dispatch": dispatch,
         "pingpong": pingpong,
         "timers": timers,
