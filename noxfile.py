@@ -78,7 +78,7 @@ PACKAGES: dict[str, PackageSpec] = {
     "poe-core": {
         "path": "packages/poe-core",
         "loops": ["asyncio", "uvloop", "select"],
-        "extras": ["uvloop"],
+        "extras": ["uvloop", "readline"],
         "module": "poe.kernel",
     },
 }

@@ -323,6 +323,36 @@ def test_await_into_keeps_the_session_alive(kernel: Kernel, poe_loop: str) -> No
 
 
 @asyncio_loops
+def test_cancelling_an_awaited_future_releases_the_session(kernel: Kernel) -> None:
+    """Cancelling the future ``await_into`` returned sends no event and lets the session end
+    (regression: the hold it took was only released by a result or an error)."""
+    log: Log = []
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.yield_("go")
+
+    def go(ctx: Context) -> None:
+        never: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future = ctx.kernel.await_into(never, "done", "failed")
+        assert future is not None
+        future.cancel()
+        log.append("cancelled")
+
+    Session.create(
+        kernel,
+        inline_states={
+            "_start": start,
+            "go": go,
+            "done": lambda ctx, *a: log.append("done"),
+            "failed": lambda ctx, *a: log.append("failed"),
+            "_stop": lambda ctx: log.append("stop"),
+        },
+    )
+    kernel.run()
+    assert log == ["cancelled", "stop"]
+
+
+@asyncio_loops
 def test_await_into_is_cancelled_when_the_session_stops(kernel: Kernel, poe_loop: str) -> None:
     """A session stopped while awaiting (an unhandled TERM here) cancels its awaitable; the
     result event never comes."""

@@ -58,7 +58,11 @@ def await_into(
             if not pending:
                 del kernel._futures[sid]
         target = kernel._lookup.get(sid)
-        if target is None or fut.cancelled():
+        if target is None:
+            return  # the session is gone, and its hold with it
+        if fut.cancelled():
+            # Cancelled by someone else (a wheel closing, say): no event, but release the hold.
+            kernel._release_extref(sid, AWAIT_TAG)
             return
         outer = kernel._enter()
         try:
