@@ -8,6 +8,7 @@ stand in.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -23,11 +24,20 @@ if TYPE_CHECKING:
     from poe.kernel import Kernel
 
 
+def _perl_env() -> dict[str, str]:
+    # POE_EVENT_LOOP names *our* backend (asyncio, select...); Perl POE reads the same variable
+    # and would look for POE::Loop::asyncio.
+    return {key: value for key, value in os.environ.items() if key != "POE_EVENT_LOOP"}
+
+
 def _perl_poe_available() -> bool:
     perl = shutil.which("perl")
     if perl is None:
         return False
-    return subprocess.run([perl, "-MPOE", "-e1"], capture_output=True, check=False).returncode == 0
+    probe = subprocess.run(
+        [perl, "-MPOE", "-e1"], capture_output=True, check=False, env=_perl_env()
+    )
+    return probe.returncode == 0
 
 
 pytestmark = pytest.mark.skipif(not _perl_poe_available(), reason="Perl POE is not installed")
@@ -43,6 +53,7 @@ def _perl(body: str) -> str:
         text=True,
         check=True,
         timeout=60,
+        env=_perl_env(),
     )
     return result.stdout.strip()
 
