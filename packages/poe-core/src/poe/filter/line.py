@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from poe.errors import InvalidArgument
 from poe.filter._base import (
@@ -42,6 +42,8 @@ __all__ = ["AUTODETECT", "LineFilter"]
 _CR = 0x0D
 _LF = 0x0A
 _DEFAULT_INPUT = re.compile(rb"\r\n?|\n\r?")
+#: The same terminators with a group, so that one split also returns each terminator.
+_DEFAULT_SPLIT: Final = re.compile(b"(" + _DEFAULT_INPUT.pattern + b")")
 
 
 class _Auto(Enum):
@@ -221,12 +223,31 @@ class LineFilter(FilterBase[bytes, str]):
         self.get_one_start(chunks)
         split = self._split
         buffer = self._buffer
+        if self._mode is _Mode.DEFAULT:
+            return self._get_default(buffer)
         if split is None or self._mode is not _Mode.PATTERN or split not in buffer:
             return super().get(())
         lines = buffer.split(split)
         rest = lines.pop()
         if max(map(len, lines)) > self._max_length:
             return super().get(())  # the slow path raises at the right line
+        del buffer[: len(buffer) - len(rest)]
+        encoding, errors = self._encoding, self._errors
+        return [line.decode(encoding, errors) for line in lines]
+
+    def _get_default(self, buffer: bytearray) -> list[str]:
+        # CR, LF, CRLF or LFCR in one regex split; the group keeps the terminators so a lone
+        # CR/LF ending the buffer can arm _swallow exactly as get_one() does.
+        parts = _DEFAULT_SPLIT.split(buffer)
+        if len(parts) == 1:
+            return []
+        rest = parts[-1]
+        lines = parts[0:-1:2]
+        if max(map(len, lines)) > self._max_length:
+            return super().get(())  # the slow path raises at the right line
+        last = parts[-2]
+        if not rest and len(last) == 1:
+            self._swallow = _LF if last == b"\r" else _CR
         del buffer[: len(buffer) - len(rest)]
         encoding, errors = self._encoding, self._errors
         return [line.decode(encoding, errors) for line in lines]
