@@ -11,9 +11,10 @@ Theory of operation
   exactly the order of one merged queue, without paying a heap operation per post.
 * **Batches.** Like POE's timeslice, a batch dispatches the events that were queued before it
   began and are due; what they post waits for the next batch. Sessions left without work are
-  swept at the end of the batch (``_stop`` in reverse marking order). Unlike POE, the kernel runs
-  many batches per loop wake-up (bounded by :attr:`Kernel.BATCH_BUDGET` events) before letting the
-  loop poll I/O, so a yield chain does not cost a system call per event.
+  swept at the end of the batch (``_stop`` in reverse marking order). While file descriptors are
+  watched, the loop polls I/O after every batch, as POE does; while none are, the kernel runs
+  further batches in the same wake-up (up to :attr:`Kernel.BATCH_BUDGET` events), so a yield
+  chain does not cost a system call per event when there is no I/O to interleave.
 * **Synchronous paths.** ``call`` and I/O readiness dispatch immediately, never through the queue.
   ``call`` into the active session takes POE's direct path: no new dispatch frame, no exception
   trap.
@@ -322,7 +323,7 @@ class KernelCore:
                                     marks.clear()  # it posted again: nothing to sweep
                                 else:
                                     self._gc_sweep()
-                            if count >= budget or self._errors:
+                            if count >= budget or self._errors or self._io_watched():
                                 break
                             now = self._now()
                             limit = self._seq + 1
@@ -350,7 +351,7 @@ class KernelCore:
                         else:
                             self._gc_sweep()
                             swept = True
-                    if count >= budget or self._errors:
+                    if count >= budget or self._errors or self._io_watched():
                         break
                     now = self._now()
                     limit = self._seq + 1
@@ -426,6 +427,16 @@ class KernelCore:
         if self._errors:
             self.stop()  # an unhandled error ends the program, as in POE
         return count
+
+    def _io_watched(self) -> bool:
+        """True when a file descriptor is watched: then every batch ends with an I/O poll.
+
+        POE polls I/O between timeslices. With nothing to poll, the next batch can start at
+        once without a trip through the loop; with watchers, readiness must be able to slip in
+        between two batches, as it does in POE (a session that keeps yielding does not starve
+        its readers).
+        """
+        return bool(self._files.table or self._children.internal_fds)
 
     def _fire_timer(self, timer: _Timer) -> None:
         session = timer.session
