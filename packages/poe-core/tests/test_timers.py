@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import random
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -879,3 +880,21 @@ def test_delay_adjust_rebases_on_now(fake_kernel: Kernel, fake_clock: FakeClock)
     Session.create(fake_kernel, inline_states={"_start": start, "mid": mid, "far": far})
     fake_kernel.run()
     assert seen == [("adjust returns", 3.0), ("far fires at", 7.0)]
+
+
+def test_alarms_at_one_epoch_stay_fifo_on_the_real_clock(kernel: Kernel) -> None:
+    """POE converts epochs with one offset: alarms set for the same epoch fire in the order set.
+
+    Regression: each alarm read the monotonic and wall clocks afresh, so two alarms for the same
+    epoch could get due times a few nanoseconds apart, in either order.
+    """
+    fired: list[int] = []
+
+    def start(ctx: Context) -> None:
+        at = time.time() + 0.05
+        for n in range(50):
+            ctx.kernel.alarm_add("ring", at, n)
+
+    Session.create(kernel, inline_states={"_start": start, "ring": lambda ctx, n: fired.append(n)})
+    kernel.run()
+    assert fired == list(range(50))

@@ -134,6 +134,9 @@ class KernelCore:
         )
         self._clock: Clock = clock if clock is not None else MonotonicClock()
         self._now = self._clock.now
+        # Wall-clock epochs and monotonic due times convert with one offset, read once (POE's
+        # default): two alarms set for the same epoch get the same due time and stay FIFO.
+        self._wall_offset = self._clock.wall() - self._clock.now()
         self._fifo: deque[_Entry] = deque()
         self._push = self._fifo.append
         self._timer_heap: list[tuple[float, int, _Timer]] = []
@@ -827,7 +830,7 @@ class KernelCore:
         new_parent._k_rc += 1
 
     def _epoch_of(self, due: float) -> float:
-        return due - self._clock.now() + self._clock.wall()
+        return due + self._wall_offset
 
     def _sig_unwatch_count(self, name: str) -> None:
         count = self._sig_watchers[name] - 1

@@ -460,15 +460,14 @@ class Kernel(KernelCore):
         self, session: SessionBase, name: str, epoch: float, args: tuple[Any, ...]
     ) -> _Timer:
         _check_time(name, epoch)
-        clock = self._clock
-        return self._add_timer(session, name, clock.now() + (epoch - clock.wall()), epoch, args)
+        return self._add_timer(session, name, epoch - self._wall_offset, epoch, args)
 
     def _after(
         self, session: SessionBase, name: str, seconds: float, args: tuple[Any, ...]
     ) -> _Timer:
         _check_time(name, seconds)
-        clock = self._clock
-        return self._add_timer(session, name, clock.now() + seconds, clock.wall() + seconds, args)
+        due = self._clock.now() + seconds
+        return self._add_timer(session, name, due, due + self._wall_offset, args)
 
     def _clear_named(self, session: SessionBase, name: str) -> None:
         _check_name(name)
@@ -591,8 +590,8 @@ class Kernel(KernelCore):
             NotPermitted: it belongs to another session.
         """
         timer = self._own_timer(alarm_id)
-        clock = self._clock
-        return self._move_timer(timer, clock.now() + seconds, clock.wall() + seconds)
+        due = self._clock.now() + seconds
+        return self._move_timer(timer, due, due + self._wall_offset)
 
     # ================================================================ file handle watchers
 
