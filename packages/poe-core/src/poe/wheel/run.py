@@ -41,24 +41,20 @@ Deviations from POE 1.370, on purpose:
 from __future__ import annotations
 
 import contextlib
-import errno as _errno
-import fcntl
 import os
 import signal
-import struct
 import sys
-import termios
-import traceback
-import tty
 import warnings
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from poe.driver import SysRWDriver
 from poe.errors import InvalidArgument, NotPermitted
 from poe.filter import LineFilter
 from poe.loop import Mode
 from poe.wheel._base import WheelBase, error_of, rename_events
+from poe.wheel._run_child import Program, child_main
+from poe.wheel._run_child import close_fd as _close
 
 if TYPE_CHECKING:
     from poe.driver import Driver
@@ -68,7 +64,6 @@ if TYPE_CHECKING:
 __all__ = ["CONDUITS", "Program", "RunWheel"]
 
 #: What ``program`` may be: a shell command, an argv list, or a callable run in the child.
-Program: TypeAlias = "str | Sequence[str] | Callable[..., object]"
 
 #: The accepted ``conduit`` values.
 CONDUITS: Final = ("pipe", "pty", "pty-pipe", "socketpair", "inet")
@@ -84,7 +79,6 @@ _EVENTS: Final = {
 _OUTPUTS: Final = ("stdout", "stderr")
 
 # The status a callable child exits with when it raises (POE's ``exit -1``).
-_DIED: Final = 255
 
 
 def _redirect_fd(target: Any, *, writing: bool) -> int:
@@ -100,12 +94,6 @@ def _redirect_fd(target: Any, *, writing: bool) -> int:
         msg = f"bad file specifier {target!r}: a path, an fd or an object with fileno()"
         raise InvalidArgument(msg)
     return os.dup(int(fileno()))
-
-
-def _close(fd: int | None) -> None:
-    if fd is not None:
-        with contextlib.suppress(OSError):
-            os.close(fd)
 
 
 class RunWheel(WheelBase):
@@ -391,7 +379,7 @@ class RunWheel(WheelBase):
                 _close(fd)
             raise
         if pid == 0:  # pragma: no cover - the child never returns (coverage cannot see it)
-            _child_main(
+            child_main(
                 program,
                 program_args,
                 stdio=(child_in, child_out, child_err),
@@ -705,128 +693,3 @@ def _check_winsize(
         msg = f"winsize must have 2 or 4 elements, not {winsize!r}"
         raise InvalidArgument(msg)
     return size[0], size[1], size[2], size[3]
-
-
-def _child_main(
-    program: Program,
-    program_args: tuple[Any, ...],
-    *,
-    stdio: tuple[int | None, int | None, int | None],
-    parent_fds: list[int],
-    sem_write: int,
-    pty_slave: int | None,
-    winsize: tuple[int, int, int, int] | None,
-    close_on_call: bool,
-    ids: tuple[int | None, int | None],
-    priority: int,
-    setpgrp: bool,
-) -> NoReturn:  # pragma: no cover - runs in the forked child
-    """The forked child: set up, say "go", then exec or call. Never returns."""
-    status = _DIED
-    try:
-        with contextlib.suppress(ValueError, OSError):
-            signal.set_wakeup_fd(-1)  # the parent's loop owns that fd
-        for signum in signal.valid_signals():
-            with contextlib.suppress(OSError, ValueError, RuntimeError):
-                if callable(signal.getsignal(signum)):
-                    signal.signal(signum, signal.SIG_DFL)
-        if not callable(program):
-            # Like subprocess: exec'd programs get the default SIGPIPE / SIGXFSZ Python ignores.
-            for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ"):
-                extra = getattr(signal, name, None)
-                if extra is not None:
-                    signal.signal(extra, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, ())
-        for fd in parent_fds:
-            _close(fd)
-        if pty_slave is not None:
-            os.setsid()
-            fcntl.ioctl(pty_slave, termios.TIOCSCTTY, 0)
-            tty.setraw(pty_slave)
-            if winsize is not None:
-                fcntl.ioctl(pty_slave, termios.TIOCSWINSZ, struct.pack("HHHH", *winsize))
-        elif setpgrp:
-            with contextlib.suppress(OSError):
-                os.setpgrp()
-        if priority:
-            with contextlib.suppress(OSError):
-                os.nice(priority)
-        user, group = ids
-        if group is not None:
-            os.setgid(group)
-        if user is not None:
-            os.setuid(user)
-        originals: set[int] = set()
-        for target, source in enumerate(stdio):
-            if source is not None:
-                if source != target:
-                    os.dup2(source, target)
-                else:
-                    os.set_inheritable(source, True)
-                originals.add(source)
-        for source in originals:
-            if source > 2:
-                _close(source)
-        if callable(program):
-            _rebind_stdio()
-            os.write(sem_write, b"go\n")
-            _close(sem_write)
-            if close_on_call:
-                os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-            try:
-                program(*program_args)
-                status = 0
-            except SystemExit as exc:
-                status = _exit_code(exc)
-            except BaseException:  # noqa: BLE001 - POE: warn, then exit -1
-                traceback.print_exc()
-                status = _DIED
-        else:
-            if isinstance(program, str):
-                argv = ["/bin/sh", "-c", " ".join([program, *map(str, program_args)])]
-            else:
-                argv = [*map(str, program), *map(str, program_args)]
-            os.write(sem_write, b"go\n")
-            _close(sem_write)
-            try:
-                os.execvp(argv[0], argv)
-            except OSError as exc:
-                message = f"can't exec ({' '.join(argv)}) in child pid {os.getpid()}: {exc}\n"
-                with contextlib.suppress(OSError):
-                    os.write(2, message.encode(errors="replace"))
-                status = exc.errno or _errno.EIO
-    except SystemExit as exc:
-        status = _exit_code(exc)
-    except BaseException:  # noqa: BLE001 - the child must reach os._exit whatever happens
-        with contextlib.suppress(BaseException):
-            traceback.print_exc()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(BaseException):
-                stream.flush()
-        os._exit(status)
-
-
-def _exit_code(exc: SystemExit) -> int:  # pragma: no cover - runs in the forked child
-    """The status ``sys.exit(code)`` leaves with, as Python computes it."""
-    if exc.code is None:
-        return 0
-    if isinstance(exc.code, int):
-        return exc.code & 0xFF
-    with contextlib.suppress(BaseException):
-        print(exc.code, file=sys.stderr)
-    return 1
-
-
-def _rebind_stdio() -> None:  # pragma: no cover - runs in the forked child
-    """Point ``sys.stdin/stdout/stderr`` at fds 0, 1, 2 again (pytest or the app replaced them)."""
-    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
-        try:
-            os.fstat(fd)
-        except OSError:
-            continue
-        # Line-buffered (POE sets "$| = 1"); everything is flushed before the child exits.
-        stream = open(  # noqa: SIM115 - lives as long as the child
-            fd, mode, buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False
-        )
-        setattr(sys, name, stream)
