@@ -6,117 +6,17 @@ writability while ``want_write`` is true, readability always.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import select
 import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from poe.driver import TLSDriver
 from poe.errors import InvalidArgument
 from poe.pipe import two_way
-
-x509 = pytest.importorskip("cryptography.x509")
-hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
-serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
-ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
-NameOID = x509.oid.NameOID
-
-
-@dataclass(frozen=True)
-class Certs:
-    ca: Path
-    cert: Path
-    key: Path
-
-
-def _name(common_name: str) -> object:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    """A self-signed CA and a server certificate for localhost / 127.0.0.1 signed by it."""
-    directory = tmp_path_factory.mktemp("tls")
-    now = dt.datetime.now(dt.timezone.utc)
-    valid_from, valid_to = now - dt.timedelta(days=1), now + dt.timedelta(days=1)
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("poe test CA"))
-        .issuer_name(_name("poe test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from)
-        .not_valid_after(valid_to)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from)
-        .not_valid_after(valid_to)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    certs = Certs(directory / "ca.pem", directory / "server.pem", directory / "server.key")
-    certs.ca.write_bytes(ca_cert.public_bytes(pem))
-    certs.cert.write_bytes(cert.public_bytes(pem))
-    certs.key.write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return certs
-
-
-@pytest.fixture
-def server_context(certs: Certs) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certs.cert, certs.key)
-    return context
-
-
-@pytest.fixture
-def client_context(certs: Certs) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(certs.ca))
 
 
 @pytest.fixture
@@ -177,10 +77,10 @@ def _ends(
 
 def test_handshake_and_round_trip(
     tcp: tuple[socket.socket, socket.socket],
-    server_context: ssl.SSLContext,
-    client_context: ssl.SSLContext,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
 ) -> None:
-    server, client = _ends(tcp, server_context, client_context)
+    server, client = _ends(tcp, tls_server_context, tls_client_context)
     assert client.driver.want_write  # someone has to start
     assert (client.driver.want_read, client.driver.handshake_done) == (False, False)
 
@@ -203,10 +103,10 @@ def test_handshake_and_round_trip(
 
 def test_large_transfer_both_ways(
     tcp: tuple[socket.socket, socket.socket],
-    server_context: ssl.SSLContext,
-    client_context: ssl.SSLContext,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
 ) -> None:
-    server, client = _ends(tcp, server_context, client_context)
+    server, client = _ends(tcp, tls_server_context, tls_client_context)
     up = bytes(range(256)) * 8192  # 2 MiB: more than the socket buffers hold
     down = up[::-1]
     client.driver.put([up[i : i + 50_000] for i in range(0, len(up), 50_000)])
@@ -224,10 +124,10 @@ def test_large_transfer_both_ways(
 
 def test_shutdown_sends_close_notify(
     tcp: tuple[socket.socket, socket.socket],
-    server_context: ssl.SSLContext,
-    client_context: ssl.SSLContext,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
 ) -> None:
-    server, client = _ends(tcp, server_context, client_context)
+    server, client = _ends(tcp, tls_server_context, tls_client_context)
     client.driver.put([b"last words"])
     client.driver.shutdown(client.sock)
     with pytest.raises(InvalidArgument):
@@ -249,16 +149,16 @@ def test_shutdown_sends_close_notify(
 @pytest.mark.parametrize("suppress", [True, False])
 def test_transport_eof_without_close_notify(
     tcp: tuple[socket.socket, socket.socket],
-    server_context: ssl.SSLContext,
-    client_context: ssl.SSLContext,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
     suppress: bool,
 ) -> None:
     server_sock, client_sock = tcp
     server = End(
         server_sock,
-        TLSDriver(server_context, server_side=True, suppress_ragged_eofs=suppress),
+        TLSDriver(tls_server_context, server_side=True, suppress_ragged_eofs=suppress),
     )
-    client = End(client_sock, TLSDriver(client_context, server_hostname="localhost"))
+    client = End(client_sock, TLSDriver(tls_client_context, server_hostname="localhost"))
     client.driver.put([b"ping"])
     pump([server, client], lambda: bytes(server.received) == b"ping")
     client_sock.shutdown(socket.SHUT_WR)  # a FIN, and no close_notify
@@ -271,10 +171,10 @@ def test_transport_eof_without_close_notify(
 
 
 def test_untrusted_certificate_fails_the_handshake(
-    tcp: tuple[socket.socket, socket.socket], server_context: ssl.SSLContext
+    tcp: tuple[socket.socket, socket.socket], tls_server_context: ssl.SSLContext
 ) -> None:
     untrusting = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, with no CA loaded
-    server, client = _ends(tcp, server_context, untrusting)
+    server, client = _ends(tcp, tls_server_context, untrusting)
     with pytest.raises(ssl.SSLCertVerificationError):
         pump([server, client], lambda: False)
     assert not client.driver.handshake_done
@@ -282,28 +182,32 @@ def test_untrusted_certificate_fails_the_handshake(
 
 def test_wrong_hostname_fails_the_handshake(
     tcp: tuple[socket.socket, socket.socket],
-    server_context: ssl.SSLContext,
-    client_context: ssl.SSLContext,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
 ) -> None:
-    server, client = _ends(tcp, server_context, client_context, hostname="elsewhere.example")
+    server, client = _ends(
+        tcp, tls_server_context, tls_client_context, hostname="elsewhere.example"
+    )
     with pytest.raises(ssl.SSLCertVerificationError, match=r"elsewhere\.example"):
         pump([server, client], lambda: False)
 
 
 @pytest.mark.parametrize("size", [0, -5])
-def test_block_size_must_be_positive(client_context: ssl.SSLContext, size: int) -> None:
+def test_block_size_must_be_positive(tls_client_context: ssl.SSLContext, size: int) -> None:
     with pytest.raises(InvalidArgument):
-        TLSDriver(client_context, server_hostname="localhost", block_size=size)
+        TLSDriver(tls_client_context, server_hostname="localhost", block_size=size)
 
 
 def test_small_block_size_still_round_trips(
     tcp: tuple[socket.socket, socket.socket],
-    server_context: ssl.SSLContext,
-    client_context: ssl.SSLContext,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
 ) -> None:
     server_sock, client_sock = tcp
-    server = End(server_sock, TLSDriver(server_context, server_side=True, block_size=7))
-    client = End(client_sock, TLSDriver(client_context, server_hostname="localhost", block_size=5))
+    server = End(server_sock, TLSDriver(tls_server_context, server_side=True, block_size=7))
+    client = End(
+        client_sock, TLSDriver(tls_client_context, server_hostname="localhost", block_size=5)
+    )
     message = b"a message longer than every block size in play"
     client.driver.put([message])
     pump([server, client], lambda: bytes(server.received) == message)

@@ -7,13 +7,9 @@ and a server certificate for localhost / 127.0.0.1) are generated for the test.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,109 +21,12 @@ from poe.kernel import Kernel
 from poe.session import Context, Session
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
-x509 = pytest.importorskip("cryptography.x509")
-hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
-serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
-ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
-NameOID = x509.oid.NameOID
-
 HOST = "127.0.0.1"
 WATCHDOG_SECONDS = 30.0
 LINES = [f"line {i}: {'é' * i}" for i in range(20)]
 
 
 # -- certificates -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Certs:
-    ca: Path
-    cert: Path
-    key: Path
-
-
-def _name(common_name: str) -> object:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    """A self-signed CA and a server certificate for localhost / 127.0.0.1 signed by it."""
-    directory = tmp_path_factory.mktemp("tls-wheel")
-    now = dt.datetime.now(dt.timezone.utc)
-    valid_from, valid_to = now - dt.timedelta(days=1), now + dt.timedelta(days=1)
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("poe test CA"))
-        .issuer_name(_name("poe test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from)
-        .not_valid_after(valid_to)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from)
-        .not_valid_after(valid_to)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    certs = Certs(directory / "ca.pem", directory / "server.pem", directory / "server.key")
-    certs.ca.write_bytes(ca_cert.public_bytes(pem))
-    certs.cert.write_bytes(cert.public_bytes(pem))
-    certs.key.write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return certs
-
-
-@pytest.fixture
-def server_context(certs: Certs) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certs.cert, certs.key)
-    return context
-
-
-@pytest.fixture
-def client_context(certs: Certs) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(certs.ca))
 
 
 # -- the harness --------------------------------------------------------------------------------
@@ -322,9 +221,9 @@ def echo_server(run: TLSRun) -> None:
 
 
 def test_echo_lines_both_ways(
-    kernel: Kernel, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+    kernel: Kernel, tls_server_context: ssl.SSLContext, tls_client_context: ssl.SSLContext
 ) -> None:
-    run = TLSRun(kernel, server_context, client_context)
+    run = TLSRun(kernel, tls_server_context, tls_client_context)
     echo_server(run)
     run.on("server", "ready", lambda r, side: r.put(side, "welcome"))
 
@@ -359,12 +258,12 @@ def test_echo_lines_both_ways(
 
 
 def test_one_mebibyte_echo(
-    kernel: Kernel, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+    kernel: Kernel, tls_server_context: ssl.SSLContext, tls_client_context: ssl.SSLContext
 ) -> None:
     lines = [f"{i:04d}:" + chr(ord("a") + i % 26) * 1017 for i in range(1024)]
     assert sum(len(line) + 2 for line in lines) == 1 << 20  # with LineFilter's CRLF
 
-    run = TLSRun(kernel, server_context, client_context)
+    run = TLSRun(kernel, tls_server_context, tls_client_context)
     echo_server(run)
     sizes: list[int] = []
 
@@ -393,12 +292,12 @@ def test_one_mebibyte_echo(
 @pytest.mark.parametrize("graceful", [True, False], ids=["close_notify", "abrupt"])
 def test_server_initiated_close(
     kernel: Kernel,
-    server_context: ssl.SSLContext,
-    client_context: ssl.SSLContext,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
     graceful: bool,
 ) -> None:
     # Ragged EOFs are errors for this client: end of file means the close_notify arrived.
-    run = TLSRun(kernel, server_context, client_context, client_ragged_eofs=False)
+    run = TLSRun(kernel, tls_server_context, tls_client_context, client_ragged_eofs=False)
 
     def server_input(r: TLSRun, side: str, line: str) -> None:
         if graceful:
@@ -424,9 +323,11 @@ def test_server_initiated_close(
         assert "EOF" in text
 
 
-def test_client_that_does_not_trust_the_ca(kernel: Kernel, server_context: ssl.SSLContext) -> None:
+def test_client_that_does_not_trust_the_ca(
+    kernel: Kernel, tls_server_context: ssl.SSLContext
+) -> None:
     untrusting = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, with no CA loaded
-    run = TLSRun(kernel, server_context, untrusting)
+    run = TLSRun(kernel, tls_server_context, untrusting)
     echo_server(run)
     run.on("client", "ready", lambda r, side: r.put(side, "secret"))
     run.run()
@@ -448,13 +349,13 @@ def test_client_that_does_not_trust_the_ca(kernel: Kernel, server_context: ssl.S
 @pytest.mark.parametrize("first", ["client", "server"])
 def test_handshake_whoever_sends_first(
     kernel: Kernel,
-    server_context: ssl.SSLContext,
-    client_context: ssl.SSLContext,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
     first: str,
 ) -> None:
     """Data put before the handshake waits for it, without spinning the write watcher."""
     second = "server" if first == "client" else "client"
-    run = TLSRun(kernel, server_context, client_context)
+    run = TLSRun(kernel, tls_server_context, tls_client_context)
 
     def ready(r: TLSRun, side: str) -> None:
         if side == first:
@@ -490,10 +391,10 @@ def test_handshake_whoever_sends_first(
 
 
 def test_flushed_event_not_emitted_for_handshake_only(
-    kernel: Kernel, server_context: ssl.SSLContext, client_context: ssl.SSLContext
+    kernel: Kernel, tls_server_context: ssl.SSLContext, tls_client_context: ssl.SSLContext
 ) -> None:
     """Handshake records alone are no flushed event: the server never puts anything."""
-    run = TLSRun(kernel, server_context, client_context)
+    run = TLSRun(kernel, tls_server_context, tls_client_context)
     run.on("client", "ready", lambda r, side: r.put(side, "ping"))
     run.on("server", "input", lambda r, side, line: r.close(side, flush=True))
     run.run()

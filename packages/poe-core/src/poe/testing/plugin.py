@@ -12,6 +12,10 @@ depends on poe-core gets these fixtures:
     time.
 ``poe_loop``
     The loop backend name the test runs on.
+``tls_certificates`` / ``tls_server_context`` / ``tls_client_context``
+    A throw-away CA and a server certificate for localhost and 127.0.0.1 (made once per test
+    session with ``cryptography``; tests using them are skipped without it), and SSL contexts
+    for both sides (:mod:`poe.testing.tls`).
 
 Loop selection: ``--poe-loop=NAME`` (repeatable) or ``--poe-loop=all`` runs every test that uses
 these fixtures once per backend (POE's t/30_loops idea); the default is ``POE_EVENT_LOOP`` or
@@ -29,8 +33,10 @@ import pytest
 from poe.kernel import Kernel
 from poe.loop import BACKENDS, DEFAULT_BACKEND, available_loops
 from poe.testing import FakeClock, leaks
+from poe.testing import tls as _tls
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Iterator
 
 
@@ -119,3 +125,22 @@ def fake_kernel(
 ) -> Iterator[Kernel]:
     """A fresh kernel on :func:`fake_clock`, leak-checked after the test."""
     yield from _checked(Kernel(loop=poe_loop, clock=fake_clock), request)
+
+
+@pytest.fixture(scope="session")
+def tls_certificates(tmp_path_factory: pytest.TempPathFactory) -> _tls.Certificates:
+    """A test CA and a server certificate signed by it (skips without ``cryptography``)."""
+    pytest.importorskip("cryptography")
+    return _tls.make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def tls_server_context(tls_certificates: _tls.Certificates) -> ssl.SSLContext:
+    """A server-side SSL context presenting the test server certificate."""
+    return _tls.server_context(tls_certificates)
+
+
+@pytest.fixture
+def tls_client_context(tls_certificates: _tls.Certificates) -> ssl.SSLContext:
+    """A client-side SSL context that trusts only the test CA."""
+    return _tls.client_context(tls_certificates)
