@@ -8,17 +8,7 @@ waits, proving that it does not block the kernel. Timeouts only turn a hang into
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
-import re
-import select
-import struct
-import subprocess
-import sys
-import termios
-import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,85 +18,21 @@ pytest.importorskip("prompt_toolkit")
 
 from poe.kernel import Kernel
 from poe.session import Context, Session
+from poe.testing.pty import PtyChild
 from poe.wheel.readline import ReadLineWheel
 
 if not hasattr(os, "openpty"):  # pragma: no cover - platform
     pytest.skip("no pty on this platform", allow_module_level=True)
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-DEADLINE = 15.0
 
 
-class Pty:
-    """A child Python on a pty, and what it wrote so far."""
-
-    def __init__(self, program: str, *args: str) -> None:
-        try:
-            master, slave = os.openpty()
-        except OSError as exc:  # pragma: no cover - no ptys in this sandbox
-            pytest.skip(f"no pty available: {exc}")
-        self.master = master
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
-        env["TERM"] = "xterm"
-        env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # nobody answers cursor position requests here
-        env.pop("COLUMNS", None)
-        env.pop("LINES", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(program), *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            start_new_session=True,
-        )
-        os.close(slave)
-        self.output = b""
-        self.pos = 0
-
-    def expect(self, pattern: bytes, deadline: float = DEADLINE) -> re.Match[bytes]:
-        """Read until ``pattern`` appears after the previous match; fail after ``deadline``."""
-        regex = re.compile(pattern)
-        end = time.monotonic() + deadline
-        while True:
-            found = regex.search(self.output, self.pos)
-            if found is not None:
-                self.pos = found.end()
-                return found
-            left = end - time.monotonic()
-            if left <= 0:
-                pytest.fail(
-                    f"no {pattern!r} from the child; it wrote (end):\n{self.output[-3000:]!r}"
-                )
-            ready, _, _ = select.select([self.master], [], [], left)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:  # EIO: the child closed the pty
-                chunk = b""
-            if not chunk:
-                pytest.fail(
-                    f"the child ended before {pattern!r}; it wrote (end):\n{self.output[-3000:]!r}"
-                )
-            self.output += chunk
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def result(self) -> Any:
-        found = self.expect(rb"RESULT (\{.*?\})\r?\n")
-        return json.loads(found.group(1))
-
-    def close(self) -> None:
-        try:
-            self.proc.wait(timeout=DEADLINE)
-        except subprocess.TimeoutExpired:  # pragma: no cover - only when a test failed
-            self.proc.kill()
-            self.proc.wait()
-        finally:
-            os.close(self.master)
+def _spawn(*args: str) -> PtyChild:
+    """The test program on a pty (skipped where no pty can be opened)."""
+    try:
+        return PtyChild(PROGRAM, *args, pythonpath=[str(SRC)], env={"PROMPT_TOOLKIT_NO_CPR": "1"})
+    except OSError as exc:  # pragma: no cover - no ptys in this sandbox
+        pytest.skip(f"no pty available: {exc}")
 
 
 PROGRAM = """
@@ -166,7 +92,7 @@ print("RESULT " + json.dumps(shared), flush=True)
 
 def run_child(poe_loop: str, mode: str, steps: int, script: list[tuple[bytes, bytes]]) -> Any:
     """Run PROGRAM for ``steps`` input events: wait for each pattern, then type its keys."""
-    child = Pty(PROGRAM, poe_loop, mode, str(steps))
+    child = _spawn(poe_loop, mode, str(steps))
     try:
         for wait_for, keys in script:
             child.expect(wait_for)

@@ -4,8 +4,8 @@
   nothing else is ready (``autojump``), so timer tests never sleep.
 * :func:`run_until_idle`: run a kernel until its queue and timers are empty.
 * :func:`leaks`: what a kernel still holds after a run (POE's ``finalize`` checks).
-* :mod:`poe.testing.filters` (``check_filter``) and :mod:`poe.testing.tls` (real test
-  certificates) for component authors.
+* :mod:`poe.testing.filters` (``check_filter``), :mod:`poe.testing.tls` (real test
+  certificates) and :mod:`poe.testing.pty` (a program on a real pty) for component authors.
 
 The pytest plugin (:mod:`poe.testing.plugin`, registered as the ``poe`` entry point) builds
 fixtures on these.
