@@ -5,46 +5,20 @@ Input is record-oriented: each chunk given to :meth:`GrepFilter.get_one_start` i
 
 from __future__ import annotations
 
-from collections import deque
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from poe.errors import InvalidArgument
-from poe.filter._base import FilterBase
+from poe.filter._functions import FunctionFilter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from typing_extensions import Self
 
 __all__ = ["GrepFilter"]
 
 T = TypeVar("T")
 
 
-def check_callables(**functions: object) -> None:
-    """Refuse a given (not ``None``) argument that is not callable (POE croaks or carps)."""
-    for name, value in functions.items():
-        if value is not None and not callable(value):
-            msg = f"{name} must be callable, not {value!r}"
-            raise InvalidArgument(msg)
-
-
-def _resolve(
-    code: Callable[[Any], object] | None,
-    get: Callable[[Any], object] | None,
-    put: Callable[[Any], object] | None,
-) -> tuple[Callable[[Any], object], Callable[[Any], object]]:
-    """Return ``(get, put)`` from POE's ``Code`` or ``Get`` + ``Put`` arguments."""
-    check_callables(code=code, get=get, put=put)
-    if code is not None:
-        return code, code
-    if get is None or put is None:
-        msg = "requires code, or both get and put"
-        raise InvalidArgument(msg)
-    return get, put
-
-
-class GrepFilter(FilterBase[T, T]):
+class GrepFilter(FunctionFilter[T, T]):
     """Keep the records for which a predicate is true.
 
     Args:
@@ -56,7 +30,7 @@ class GrepFilter(FilterBase[T, T]):
         InvalidArgument: neither ``code`` nor both ``get`` and ``put``, or a non-callable.
     """
 
-    __slots__ = ("_buffer", "_get", "_put")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -65,12 +39,7 @@ class GrepFilter(FilterBase[T, T]):
         get: Callable[[T], object] | None = None,
         put: Callable[[T], object] | None = None,
     ) -> None:
-        self._get, self._put = _resolve(code, get, put)
-        self._buffer: deque[T] = deque()
-
-    def clone(self) -> Self:
-        """Return a filter with the same predicates and an empty buffer."""
-        return type(self)(get=self._get, put=self._put)
+        super().__init__(code=code, get=get, put=put)
 
     def modify(
         self,
@@ -84,17 +53,7 @@ class GrepFilter(FilterBase[T, T]):
         Raises:
             InvalidArgument: a given predicate is not callable (POE only carps).
         """
-        check_callables(code=code, get=get, put=put)
-        if code is not None:
-            self._get = self._put = code
-        if get is not None:
-            self._get = get
-        if put is not None:
-            self._put = put
-
-    def get_one_start(self, chunks: Iterable[T]) -> None:
-        """Buffer input records."""
-        self._buffer.extend(chunks)
+        self._modify(code, get, put)
 
     def get_one(self) -> list[T]:
         """Return the next buffered record the ``get`` predicate accepts, or ``[]``."""
@@ -109,7 +68,3 @@ class GrepFilter(FilterBase[T, T]):
         """Return the records the ``put`` predicate accepts."""
         keep = self._put
         return [record for record in records if keep(record)]
-
-    def get_pending(self) -> list[T] | None:
-        """Return the records not yet examined, or ``None``."""
-        return list(self._buffer) if self._buffer else None

@@ -8,22 +8,19 @@ contract). Drop records with :class:`~poe.filter.grep.GrepFilter` in a stack ins
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING, Any, Generic
 
-from poe.errors import InvalidArgument
-from poe.filter._base import FilterBase, InT, OutT
-from poe.filter.grep import check_callables
+from poe.filter._base import InT, OutT
+from poe.filter._functions import FunctionFilter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from typing_extensions import Self
 
 __all__ = ["MapFilter"]
 
 
-class MapFilter(FilterBase[InT, OutT], Generic[InT, OutT]):
+class MapFilter(FunctionFilter[InT, OutT], Generic[InT, OutT]):
     """Apply a function to every record, in each direction.
 
     Args:
@@ -35,7 +32,7 @@ class MapFilter(FilterBase[InT, OutT], Generic[InT, OutT]):
         InvalidArgument: neither ``code`` nor both ``get`` and ``put``, or a non-callable.
     """
 
-    __slots__ = ("_buffer", "_get", "_put")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -44,19 +41,7 @@ class MapFilter(FilterBase[InT, OutT], Generic[InT, OutT]):
         get: Callable[[InT], OutT] | None = None,
         put: Callable[[OutT], InT] | None = None,
     ) -> None:
-        check_callables(code=code, get=get, put=put)
-        if code is not None:
-            get = put = code
-        if get is None or put is None:
-            msg = "requires code, or both get and put"
-            raise InvalidArgument(msg)
-        self._get: Callable[[InT], OutT] = get
-        self._put: Callable[[OutT], InT] = put
-        self._buffer: deque[InT] = deque()
-
-    def clone(self) -> Self:
-        """Return a filter with the same functions and an empty buffer."""
-        return type(self)(get=self._get, put=self._put)
+        super().__init__(code=code, get=get, put=put)
 
     def modify(
         self,
@@ -70,17 +55,7 @@ class MapFilter(FilterBase[InT, OutT], Generic[InT, OutT]):
         Raises:
             InvalidArgument: a given function is not callable (POE only carps).
         """
-        check_callables(code=code, get=get, put=put)
-        if code is not None:
-            self._get = self._put = code
-        if get is not None:
-            self._get = get
-        if put is not None:
-            self._put = put
-
-    def get_one_start(self, chunks: Iterable[InT]) -> None:
-        """Buffer input records."""
-        self._buffer.extend(chunks)
+        self._modify(code, get, put)
 
     def get_one(self) -> list[OutT]:
         """Return the next buffered record, transformed, or ``[]``."""
@@ -92,7 +67,3 @@ class MapFilter(FilterBase[InT, OutT], Generic[InT, OutT]):
         """Return the records transformed by the ``put`` function."""
         fn = self._put
         return [fn(record) for record in records]
-
-    def get_pending(self) -> list[InT] | None:
-        """Return the records not yet transformed, or ``None``."""
-        return list(self._buffer) if self._buffer else None
