@@ -22,30 +22,7 @@ from poe.wheel import ListenAcceptWheel, ReadWriteWheel
 CLIENTS = 3
 
 
-def _has_ipv6() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-            s.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-FAMILIES = [
-    pytest.param((socket.AF_INET, "127.0.0.1"), id="ipv4"),
-    pytest.param(
-        (socket.AF_INET6, "::1"),
-        id="ipv6",
-        marks=pytest.mark.skipif(not _has_ipv6(), reason="no IPv6 loopback"),
-    ),
-]
-
-
-@pytest.fixture
-def listener(request: pytest.FixtureRequest) -> Iterator[socket.socket]:
-    family, host = getattr(request, "param", (socket.AF_INET, "127.0.0.1"))
+def _listen(family: int, host: str) -> Iterator[socket.socket]:
     sock = socket.socket(family, socket.SOCK_STREAM)
     with sock:
         sock.bind((host, 0))
@@ -53,8 +30,20 @@ def listener(request: pytest.FixtureRequest) -> Iterator[socket.socket]:
         yield sock
 
 
-@pytest.mark.parametrize("listener", FAMILIES, indirect=True)
-def test_accept_and_talk(kernel: Kernel, listener: socket.socket) -> None:
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A listening socket on the IPv4 loopback."""
+    yield from _listen(socket.AF_INET, "127.0.0.1")
+
+
+@pytest.fixture
+def loopback_listener(loopback: tuple[int, str]) -> Iterator[socket.socket]:
+    """A listening socket on the IPv4 and on the IPv6 loopback (one test each)."""
+    yield from _listen(*loopback)
+
+
+def test_accept_and_talk(kernel: Kernel, loopback_listener: socket.socket) -> None:
+    listener = loopback_listener
     log: list[Any] = []
     accepted: list[socket.socket] = []
     clients: list[socket.socket] = []

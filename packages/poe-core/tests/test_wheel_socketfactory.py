@@ -24,27 +24,6 @@ Log = list[Any]
 LINES = [f"line {i}" for i in range(10)]
 
 
-def _has_ipv6() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-            s.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-FAMILIES = [
-    pytest.param((socket.AF_INET, "127.0.0.1"), id="ipv4"),
-    pytest.param(
-        (socket.AF_INET6, "::1"),
-        id="ipv6",
-        marks=pytest.mark.skipif(not _has_ipv6(), reason="no IPv6 loopback"),
-    ),
-]
-
-
 def run(kernel: Kernel, **states: Any) -> dict[str, Any]:
     heap: dict[str, Any] = {}
     Session.create(kernel, inline_states=states, heap=heap)
@@ -61,9 +40,8 @@ def unix_path() -> Iterator[str]:
 # -- TCP (wheel_sf_tcp, wheel_sf_ipv6) --------------------------------------------------------
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_tcp_server_and_client_echo(kernel: Kernel, family: tuple[int, str]) -> None:
-    domain, host = family
+def test_tcp_server_and_client_echo(kernel: Kernel, loopback: tuple[int, str]) -> None:
+    domain, host = loopback
     log: Log = []
     echoed: list[str] = []
 
@@ -435,9 +413,8 @@ def _free_port(family: int, host: str) -> int:
     return port
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_refused_connect_is_a_failure_event(kernel: Kernel, family: tuple[int, str]) -> None:
-    domain, host = family
+def test_refused_connect_is_a_failure_event(kernel: Kernel, loopback: tuple[int, str]) -> None:
+    domain, host = loopback
     log: Log = []
     port = _free_port(domain, host)
 

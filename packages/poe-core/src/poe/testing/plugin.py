@@ -12,6 +12,9 @@ depends on poe-core gets these fixtures:
     time.
 ``poe_loop``
     The loop backend name the test runs on.
+``loopback``
+    ``(address_family, host)`` for the IPv4 and the IPv6 loopback, one test each (IPv6 is
+    skipped where ``::1`` cannot be bound).
 ``tls_certificates`` / ``tls_server_context`` / ``tls_client_context``
     A throw-away CA and a server certificate for localhost and 127.0.0.1 (made once per test
     session with ``cryptography``; tests using them are skipped without it), and SSL contexts
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import os
+import socket
 from typing import TYPE_CHECKING
 
 import pytest
@@ -144,3 +148,26 @@ def tls_server_context(tls_certificates: _tls.Certificates) -> ssl.SSLContext:
 def tls_client_context(tls_certificates: _tls.Certificates) -> ssl.SSLContext:
     """A client-side SSL context that trusts only the test CA."""
     return _tls.client_context(tls_certificates)
+
+
+@functools.cache
+def _ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture(
+    params=[(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")], ids=["ipv4", "ipv6"]
+)
+def loopback(request: pytest.FixtureRequest) -> tuple[int, str]:
+    """``(address_family, host)`` of a loopback interface; the test runs on IPv4 and IPv6."""
+    family, host = request.param
+    if family == socket.AF_INET6 and not _ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    return (family, host)
