@@ -81,6 +81,12 @@ PACKAGES: dict[str, PackageSpec] = {
         "extras": ["uvloop", "readline"],
         "module": "poe.kernel",
     },
+    "poe-tcp": {
+        "path": "packages/poe-tcp",
+        "loops": ["asyncio", "uvloop", "select"],
+        "extras": [],
+        "module": "poe.tcp",
+    },
 }
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]

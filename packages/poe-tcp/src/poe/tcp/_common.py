@@ -1,0 +1,118 @@
+"""What the server, the client and the UDP component share: argument checks and filter specs.
+
+Every component takes its callbacks as keyword arguments and builds its sessions from them;
+these helpers give every component the same rules and the same error messages:
+
+* a filter is given as an instance (each connection gets its own :meth:`~poe.filter.Filter.clone`,
+  as POE clones a filter object), or as a class or any zero-argument factory (called once per
+  connection, e.g. ``functools.partial(LineFilter, literal=b"\\r\\n")``);
+* a callback is any callable or None; anything else is an :class:`~poe.errors.InvalidArgument`
+  at construction, not a ``TypeError`` at the first event;
+* extra states (POE's ``InlineStates`` and friends) may not redefine a state the component
+  owns, because the component would silently stop working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeAlias
+
+from poe.errors import InvalidArgument
+from poe.filter import Filter, LineFilter
+
+FilterSpec: TypeAlias = "Filter[Any, Any] | Callable[[], Filter[Any, Any]]"
+"""A filter instance (cloned per connection) or a zero-argument factory (called per connection)."""
+
+Callback: TypeAlias = "Callable[..., Any]"
+"""A handler in poe's convention: ``callback(ctx, *args)``."""
+
+
+def make_filter(spec: FilterSpec | None, name: str) -> Filter[Any, Any]:
+    """A fresh filter from ``spec``: a clone of an instance, a factory's product, or a LineFilter.
+
+    Raises:
+        InvalidArgument: ``spec`` is neither a filter nor a callable that returns one.
+    """
+    if spec is None:
+        return LineFilter()
+    if _is_filter(spec):
+        return spec.clone()  # type: ignore[union-attr]
+    if callable(spec):
+        made = spec()
+        if _is_filter(made):
+            return made
+        msg = f"{name}: the factory returned {made!r}, not a filter"
+        raise InvalidArgument(msg)
+    msg = f"{name} must be a filter instance or a zero-argument factory, not {spec!r}"
+    raise InvalidArgument(msg)
+
+
+def check_filter(spec: FilterSpec | None, name: str) -> FilterSpec | None:
+    """``spec`` if it is usable, checked once at construction by building (and dropping) one."""
+    if spec is not None:
+        make_filter(spec, name)
+    return spec
+
+
+def _is_filter(value: object) -> bool:
+    return not isinstance(value, type) and all(
+        callable(getattr(value, attr, None))
+        for attr in ("get_one_start", "get_one", "put", "clone")
+    )
+
+
+def check_callback(value: Callback | None, name: str) -> Callback | None:
+    """``value`` if it is None or callable; InvalidArgument otherwise."""
+    if value is not None and not callable(value):
+        msg = f"{name} must be callable or None, not {value!r}"
+        raise InvalidArgument(msg)
+    return value
+
+
+def check_watermarks(high: int | None, low: int | None) -> None:
+    """High and low output watermarks are given together, with ``0 <= low < high``."""
+    if (high is None) != (low is None):
+        msg = "high_mark and low_mark go together: give both or neither"
+        raise InvalidArgument(msg)
+    if high is not None and low is not None and not 0 <= low < high:
+        msg = f"watermarks need 0 <= low_mark < high_mark, got low={low} high={high}"
+        raise InvalidArgument(msg)
+
+
+def merge_states(
+    owned: Mapping[str, Callback],
+    extra: Mapping[str, Callback] | None,
+    component: str,
+) -> dict[str, Callback]:
+    """The component's states plus the user's ``inline_states``, which may not replace one.
+
+    Raises:
+        InvalidArgument: an extra state has the name of a state the component defines.
+    """
+    states = dict(owned)
+    for event, handler in (extra or {}).items():
+        if event in states:
+            msg = f"{component}: inline_states may not redefine {event!r}, which it handles itself"
+            raise InvalidArgument(msg)
+        check_callback(handler, f"inline_states[{event!r}]")
+        states[event] = handler
+    return states
+
+
+def check_reserved(
+    object_states: Iterable[tuple[Any, Mapping[str, str] | Iterable[str]]],
+    owned: Iterable[str],
+    component: str,
+) -> tuple[tuple[Any, Mapping[str, str] | Iterable[str]], ...]:
+    """``object_states`` / ``package_states`` as a tuple, refusing events the component owns."""
+    specs = tuple(
+        (obj, events if isinstance(events, Mapping) else tuple(events))
+        for obj, events in object_states
+    )
+    reserved = set(owned)
+    for _obj, events in specs:
+        clash = reserved.intersection(events)
+        if clash:
+            msg = f"{component}: object/package states may not redefine {sorted(clash)}"
+            raise InvalidArgument(msg)
+    return specs
