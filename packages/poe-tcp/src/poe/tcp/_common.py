@@ -1,11 +1,11 @@
-"""What the server, the client and the UDP component share: argument checks and filter specs.
+r"""What the server, the client and the UDP component share: argument checks and filter specs.
 
 Every component takes its callbacks as keyword arguments and builds its sessions from them;
 these helpers give every component the same rules and the same error messages:
 
 * a filter is given as an instance (each connection gets its own :meth:`~poe.filter.Filter.clone`,
   as POE clones a filter object), or as a class or any zero-argument factory (called once per
-  connection, e.g. ``functools.partial(LineFilter, literal=b"\\r\\n")``);
+  connection, e.g. ``functools.partial(LineFilter, literal=b"\r\n")``);
 * a callback is any callable or None; anything else is an :class:`~poe.errors.InvalidArgument`
   at construction, not a ``TypeError`` at the first event;
 * extra states (POE's ``InlineStates`` and friends) may not redefine a state the component
