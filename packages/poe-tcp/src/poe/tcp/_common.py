@@ -61,12 +61,12 @@ def _is_filter(value: object) -> bool:
     )
 
 
-def check_callback(value: Callback | None, name: str) -> Callback | None:
+def check_callback(value: object, name: str) -> Callback | None:
     """``value`` if it is None or callable; InvalidArgument otherwise."""
     if value is not None and not callable(value):
         msg = f"{name} must be callable or None, not {value!r}"
         raise InvalidArgument(msg)
-    return value
+    return value  # type: ignore[return-value]  # None or callable, checked above
 
 
 def check_watermarks(high: int | None, low: int | None) -> None:
