@@ -66,7 +66,7 @@ def check_callback(value: object, name: str) -> Callback | None:
     if value is not None and not callable(value):
         msg = f"{name} must be callable or None, not {value!r}"
         raise InvalidArgument(msg)
-    return value  # type: ignore[return-value]  # None or callable, checked above
+    return value
 
 
 def check_watermarks(high: int | None, low: int | None) -> None:
