@@ -114,10 +114,47 @@ def test_max_length_discards_the_line() -> None:
     assert f.get([]) == ["ok"]
 
 
-def test_max_length_waits_for_the_terminator() -> None:
-    """Perl: MaxLength 3 get "abcdef" (no newline) -> no error."""
+def test_max_length_refuses_an_unterminated_line_early() -> None:
+    """Perl waits for the terminator (up to MaxBuffer); the port reports the line as soon as it
+    cannot fit, drops its bytes, and drops its tail when the terminator comes."""
     f = LineFilter(max_length=3)
-    assert f.get([b"abcdef"]) == []
+    assert f.get([b"abc"]) == []
+    with pytest.raises(RecordTooLarge, match="maximum line length"):
+        f.get([b"d"])
+    assert f.get_pending() is None
+    assert f.get([b"efgh"]) == []  # still the same line: dropped, no second error
+    assert f.get([b"ij\nok\n"]) == ["ok"]
+
+
+@pytest.mark.parametrize("chunking", [1, 2, 100])
+def test_max_length_early_keeps_a_partial_terminator(chunking: int) -> None:
+    f = LineFilter(literal=b"\r\n", max_length=3)
+    data = b"abc\r\nxyzzy\r\nok\r\n"
+    got: list[str] = []
+    errors = 0
+    for i in range(0, len(data), chunking):
+        f.get_one_start([data[i : i + chunking]])
+        while True:  # get_one, as a wheel drains it: nothing before or after the error is lost
+            try:
+                one = f.get_one()
+            except RecordTooLarge:
+                errors += 1
+                continue
+            if not one:
+                break
+            got.extend(one)
+    assert got == ["abc", "ok"]
+    assert errors == 1
+
+
+def test_get_one_keeps_its_place_across_chunks() -> None:
+    f = LineFilter(literal=b"\n")
+    f.get_one_start([b"a\nb\nc"])
+    assert f.get_one() == ["a"]
+    assert f.get_pending() == [b"b\nc"]
+    f.get_one_start([b"\nd\n"])
+    assert [f.get_one(), f.get_one(), f.get_one(), f.get_one()] == [["b"], ["c"], ["d"], []]
+    assert f.get_pending() is None
 
 
 def test_max_buffer_discards_the_buffer() -> None:

@@ -92,6 +92,7 @@ class LineFilter(FilterBase[bytes, str]):
 
     __slots__ = (
         "_buffer",
+        "_discard",
         "_encoding",
         "_errors",
         "_input",
@@ -101,8 +102,10 @@ class LineFilter(FilterBase[bytes, str]):
         "_max_length",
         "_mode",
         "_output",
+        "_ready",
         "_split",
         "_swallow",
+        "_terms",
     )
 
     def __init__(
@@ -165,6 +168,13 @@ class LineFilter(FilterBase[bytes, str]):
         self._encoding = encoding
         self._errors = errors
         self._buffer = bytearray()
+        # Complete lines already cut from the buffer, newest first (pop() is O(1)), and in the
+        # default mode their terminators: get_one() splits the whole buffer once instead of
+        # searching and deleting from its front for every line, an O(n) memmove each time.
+        self._ready: list[bytes | bytearray] = []
+        self._terms: list[bytes | bytearray] = []
+        # An over-long line was reported before its terminator arrived: drop input up to it.
+        self._discard = False
         # Default mode only: the byte that would complete a lone CR/LF that ended the buffer.
         self._swallow = -1
 
@@ -179,6 +189,9 @@ class LineFilter(FilterBase[bytes, str]):
         twin._mode, twin._input, twin._split = self._input_arg
         twin._literal = b""
         twin._buffer = bytearray()
+        twin._ready = []
+        twin._terms = []
+        twin._discard = False
         twin._swallow = -1
         return twin
 
@@ -217,38 +230,21 @@ class LineFilter(FilterBase[bytes, str]):
     def get(self, chunks: Iterable[bytes]) -> list[str]:
         """Buffer ``chunks`` and return every complete line (see :meth:`FilterBase.get`).
 
-        With a fixed terminator the buffer is split in one pass, which gives the same records
-        as draining :meth:`get_one` (the property tests check it) several times faster.
+        With a fixed terminator (or the default set) the buffer is split in one pass, which
+        gives the same records as draining :meth:`get_one` (the property tests check it).
         """
         self.get_one_start(chunks)
-        split = self._split
-        buffer = self._buffer
-        if self._mode is _Mode.DEFAULT:
-            return self._get_default(buffer)
-        if split is None or self._mode is not _Mode.PATTERN or split not in buffer:
+        if self._ready or self._discard or not self._splits():
             return super().get(())
-        lines = buffer.split(split)
-        rest = lines.pop()
-        if max(map(len, lines)) > self._max_length:
-            return super().get(())  # the slow path raises at the right line
-        del buffer[: len(buffer) - len(rest)]
-        encoding, errors = self._encoding, self._errors
-        return [line.decode(encoding, errors) for line in lines]
-
-    def _get_default(self, buffer: bytearray) -> list[str]:
-        # CR, LF, CRLF or LFCR in one regex split; the group keeps the terminators so a lone
-        # CR/LF ending the buffer can arm _swallow exactly as get_one() does.
-        parts = _DEFAULT_SPLIT.split(buffer)
-        if len(parts) == 1:
+        if not self._split_lines():
+            self._no_line()
             return []
-        rest = parts[-1]
-        lines = parts[0:-1:2]
+        lines = self._ready
         if max(map(len, lines)) > self._max_length:
-            return super().get(())  # the slow path raises at the right line
-        last = parts[-2]
-        if not rest and len(last) == 1:
-            self._swallow = _LF if last == b"\r" else _CR
-        del buffer[: len(buffer) - len(rest)]
+            return super().get(())  # get_one() raises at the right line
+        self._ready = []
+        self._terms = []
+        lines.reverse()
         encoding, errors = self._encoding, self._errors
         return [line.decode(encoding, errors) for line in lines]
 
@@ -256,9 +252,69 @@ class LineFilter(FilterBase[bytes, str]):
         """Return the next complete line (without its terminator), or ``[]``.
 
         Raises:
-            RecordTooLarge: the line is longer than ``max_length``; it is discarded.
+            RecordTooLarge: the line is longer than ``max_length``; it is discarded. Without a
+                terminator yet, as soon as the line cannot fit (see :meth:`_no_line`).
             FilterError: ``input_regexp`` matched an empty terminator at the buffer start.
         """
+        ready = self._ready
+        if ready and not self._discard and self._mode is not _Mode.DEFAULT:
+            line = ready.pop()  # the common case, inline: a line cut by a fixed terminator
+            if len(line) <= self._max_length:
+                return [line.decode(self._encoding, self._errors)]
+            ready.append(line)
+        while True:
+            if not ready:
+                if not self._splits():
+                    return self._get_one_scan()
+                if not self._split_lines():
+                    self._no_line()
+                    return []
+                ready = self._ready
+            line = ready.pop()
+            if self._mode is _Mode.DEFAULT:
+                self._terms.pop()
+            if self._discard:
+                self._discard = False  # the tail of a line already reported as too long
+                continue
+            if len(line) > self._max_length:
+                msg = f"next line exceeds maximum line length ({len(line)} > {self._max_length} bytes)"
+                raise RecordTooLarge(msg)
+            return [line.decode(self._encoding, self._errors)]
+
+    def _splits(self) -> bool:
+        """True when the terminator is fixed (or the default set): lines can be cut in bulk."""
+        return self._mode is _Mode.DEFAULT or (
+            self._mode is _Mode.PATTERN and self._split is not None
+        )
+
+    def _split_lines(self) -> bool:
+        """Cut every complete line from the buffer into ``_ready``; False if there is none."""
+        buffer = self._buffer
+        if self._mode is _Mode.DEFAULT:
+            # The group keeps the terminators: get_pending() must give back the exact bytes,
+            # and a lone CR/LF ending the buffer arms _swallow for the next chunk.
+            parts = _DEFAULT_SPLIT.split(buffer)
+            if len(parts) == 1:
+                return False
+            rest = parts[-1]
+            last = parts[-2]
+            if not rest and len(last) == 1:
+                self._swallow = _LF if last == b"\r" else _CR
+            self._terms = parts[-2::-2]
+            self._ready = parts[-3::-2]
+        else:
+            assert self._split is not None
+            lines: list[bytes | bytearray] = [*buffer.split(self._split)]
+            if len(lines) == 1:
+                return False
+            rest = lines.pop()
+            lines.reverse()
+            self._ready = lines
+        del buffer[: len(buffer) - len(rest)]
+        return True
+
+    def _get_one_scan(self) -> list[str]:
+        """get_one() for autodetection and ``input_regexp``: one regexp search per line."""
         buffer = self._buffer
         if self._mode is _Mode.AUTO_SECOND:
             return []
@@ -273,10 +329,7 @@ class LineFilter(FilterBase[bytes, str]):
         terminator = bytes(buffer[start:end])
         line = bytes(buffer[:start])
         del buffer[:end]
-        if self._mode is _Mode.DEFAULT:
-            if end - start == 1 and not buffer:
-                self._swallow = _LF if terminator == b"\r" else _CR
-        elif self._mode is _Mode.AUTO_FIRST:
+        if self._mode is _Mode.AUTO_FIRST:
             self._literal = terminator
             if len(self._literal) == 2 or buffer:
                 self._input = re.compile(re.escape(self._literal))
@@ -289,14 +342,41 @@ class LineFilter(FilterBase[bytes, str]):
             raise RecordTooLarge(msg)
         return [line.decode(self._encoding, self._errors)]
 
+    def _no_line(self) -> None:
+        """No terminator in the buffer: refuse a line that can no longer fit.
+
+        With a fixed terminator (or the default set), a line is at least as long as the
+        unterminated input minus a partial terminator; once that exceeds ``max_length`` it is
+        reported at once instead of being buffered up to ``max_buffer`` (POE waits for the
+        terminator). Its bytes are dropped, and so is the rest of it when its terminator comes.
+        """
+        buffer = self._buffer
+        partial = 0 if self._split is None else len(self._split) - 1
+        size = len(buffer) - partial
+        if self._discard:
+            del buffer[: max(size, 0)]
+        elif size > self._max_length:
+            del buffer[:size]
+            self._discard = True
+            msg = f"next line exceeds maximum line length (over {self._max_length} bytes unterminated)"
+            raise RecordTooLarge(msg)
+
     def put(self, records: Iterable[str]) -> list[bytes]:
         """Encode each line and append the output terminator (one chunk per line).
 
         Like POE, a line that already ends with a newline gets the terminator anyway.
         """
         encoding, errors, output = self._encoding, self._errors, self._output
+        if type(records) is tuple and len(records) == 1:
+            # wheel.put(line), the common case: a list display costs a third of a comprehension.
+            return [records[0].encode(encoding, errors) + output]
         return [line.encode(encoding, errors) + output for line in records]
 
     def get_pending(self) -> list[bytes] | None:
         """Return the unparsed buffer as one chunk, or ``None`` when it is empty."""
-        return [bytes(self._buffer)] if self._buffer else None
+        ready = self._ready
+        if not ready:
+            return [bytes(self._buffer)] if self._buffer else None
+        terms = reversed(self._terms) if self._mode is _Mode.DEFAULT else [self._split] * len(ready)
+        pending = b"".join(line + term for line, term in zip(reversed(ready), terms, strict=True))  # type: ignore[operator]
+        return [pending + self._buffer]

@@ -21,6 +21,7 @@ import os
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from poe._core import _TRACE_CALLER
 from poe.errors import InvalidArgument, NotInSession
 
 if TYPE_CHECKING:
@@ -166,9 +167,15 @@ class WheelBase:
 
     def _emit(self, event: str | None, *args: Any) -> Any:
         """``call`` the owner session with ``event`` (nothing if disabled or closed)."""
-        if event is None or not self._session.alive:
+        session = self._session
+        if event is None or not session._k_alive:
             return None
-        return self._kernel.call(self._session, event, *args)
+        kernel = self._kernel
+        if kernel._active_session is session and not _TRACE_CALLER:
+            # What kernel.call does for the active session, minus its lookup: a wheel's
+            # events come from its owner's own watchers, so this is the per-record path.
+            return session._invoke(session, event, args, kernel._active_event)
+        return kernel.call(session, event, *args)
 
     # -- lifetime -----------------------------------------------------------------------------
 

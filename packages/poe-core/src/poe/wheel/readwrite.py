@@ -209,12 +209,14 @@ class ReadWriteWheel(WheelBase):
 
     def _drain_input(self) -> None:
         filt = self._input_filter
+        emit = self._emit
+        wheel_id = self._id
         while not self._closed and self._input_event is not None and self._input_filter is filt:
             records = filt.get_one()
             if not records:
                 return
             for record in records:
-                self._emit(self._input_event, record, self._id)
+                emit(self._input_event, record, wheel_id)
 
     def _read_failed(self, code: int, text: str) -> None:
         self._emit(self._error_event, "read", code, text, self._id)
