@@ -163,6 +163,8 @@ class ReadWriteWheel(WheelBase):
         self._low_mark = low_mark
         self._high_state = False
         self._auto_flush = auto_flush
+        #: Inside _on_read: put() leaves the write watcher alone, _on_read writes at its end.
+        self._reading = False
         self._buffered = 0
         #: The driver when it says itself when it wants to write (TLS), else None.
         self._tls: Any = driver if hasattr(driver, "want_write") else None
@@ -205,7 +207,21 @@ class ReadWriteWheel(WheelBase):
         if not raw:
             return
         self._input_filter.get_one_start(raw)
-        self._drain_input()
+        if self._tls is not None:
+            self._drain_input()
+            return
+        # Replies put() while this read is handled are written once, at the end, instead of
+        # turning the write watcher on and off around every batch (two epoll_ctl calls, and
+        # for asyncio two handle allocations): the socket is nearly always writable by then.
+        self._reading = True
+        try:
+            self._drain_input()
+        finally:
+            self._reading = False
+            if self._buffered and not self._closed and self._writable():
+                self.flush()
+                if self._buffered and not self._closed:
+                    self._pause(self._output_handle, Mode.WRITE, paused=False)
 
     def _drain_input(self) -> None:
         filt = self._input_filter
@@ -217,6 +233,10 @@ class ReadWriteWheel(WheelBase):
                 return
             for record in records:
                 emit(self._input_event, record, wheel_id)
+
+    def _writable(self) -> bool:
+        """The output is still watched (a failed write unwatches it: no more attempts)."""
+        return (_fd(self._output_handle), Mode.WRITE) in self._watches
 
     def _read_failed(self, code: int, text: str) -> None:
         self._emit(self._error_event, "read", code, text, self._id)
@@ -243,7 +263,7 @@ class ReadWriteWheel(WheelBase):
         if self._tls is not None:
             if not self._closed:
                 self._sync_tls_write()
-        elif new and not old and not self._closed:
+        elif new and not old and not self._closed and not self._reading:
             self._pause(self._output_handle, Mode.WRITE, paused=False)
         if self._high_mark is None:
             return False
@@ -425,7 +445,7 @@ class ReadWriteWheel(WheelBase):
         if self._closed:
             return
         self._close_handles = self._close_handles or close_handles
-        writable = (_fd(self._output_handle), Mode.WRITE) in self._watches
+        writable = self._writable()
         if flush and writable and self._tls is not None:
             self._close_tls()
             return
