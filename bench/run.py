@@ -49,6 +49,12 @@ ROOT = BENCH_DIR.parent
 PEERS = BENCH_DIR / "peers"
 PERL_PEER = PEERS / "perl" / "poe_peer.pl"
 
+#: Builds the TCP benchmarks' C load client and prints its path (``bench/peers/_tcp.py``).
+TCP_LOAD_BUILDER = PEERS / "_tcp.py"
+
+#: The environment variable through which the peers get the load client the harness built.
+TCP_LOAD_ENV = "POE_BENCH_TCP_LOAD"
+
 #: Loop backends poe is run on where a benchmark says ``poe[*]``, in this order.
 POE_LOOPS = ("asyncio", "uvloop", "select")
 
@@ -121,7 +127,27 @@ class Bench:
     quick_repeats: int = 3
     #: ``n`` under ``--quick`` when it differs (start-up: spawns per run).
     quick_n: int | None = None
+    #: Further targets, each reported on a line of its own.
+    more_targets: tuple[Target, ...] = ()
+    #: Availability keys every implementation of this benchmark needs (``tcp-load``: the C client).
+    needs: tuple[str, ...] = ()
 
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """Every stated target, :attr:`target` first."""
+        return ((self.target,) if self.target else ()) + self.more_targets
+
+
+#: The line echo servers of the TCP benchmarks.
+TCP_IMPLS = (
+    "poe[*]",
+    "asyncio-protocol",
+    "asyncio-streams",
+    "uvloop-protocol",
+    "uvloop-streams",
+    "twisted",
+    "perl-poe",
+)
 
 BENCHES: tuple[Bench, ...] = (
     Bench(
@@ -223,6 +249,46 @@ BENCHES: tuple[Bench, ...] = (
         reference="asyncio",
         quick_n=100_000,
     ),
+    Bench(
+        "tcp-echo-pipelined",
+        "line echo, C load client: 50 connections x N pipelined 32-byte lines each, all checked",
+        20_000,
+        "lines/s",
+        higher_is_better=True,
+        impls=TCP_IMPLS,
+        target=Target("ratio>=", 1.2, "twisted"),
+        more_targets=(Target("ratio>=", 5.0, "perl-poe"),),
+        needs=("tcp-load",),
+        repeats=3,
+        quick_repeats=2,
+        quick_n=5_000,
+    ),
+    Bench(
+        "tcp-echo-rr",
+        "line echo, C load client: 50 connections x N lines, one line in flight per connection",
+        2_000,
+        "lines/s",
+        higher_is_better=True,
+        impls=TCP_IMPLS,
+        target=Target("ratio>=", 1.0, "asyncio-protocol"),
+        needs=("tcp-load",),
+        repeats=3,
+        quick_repeats=2,
+        quick_n=1_000,
+    ),
+    Bench(
+        "tcp-idle",
+        "server memory per idle connection (with its session), N connections held",
+        10_000,
+        "bytes/conn",
+        higher_is_better=False,
+        impls=TCP_IMPLS,
+        target=Target("abs<=", 3072.0),
+        needs=("tcp-load",),
+        repeats=2,
+        quick_repeats=1,
+        quick_n=2_000,
+    ),
 )
 
 BENCH_BY_NAME = {bench.name: bench for bench in BENCHES}
@@ -277,6 +343,12 @@ def catalogue(default_loop: str, convention_loop: str) -> dict[str, Impl]:
     impls["python-split"] = Impl("python-split", python_peer("python_peer.py"))
     impls["python"] = Impl("python", python_peer("python_peer.py"))
     impls["asyncio"] = Impl("asyncio", python_peer("asyncio_peer.py"))
+    for variant in ("protocol", "streams"):
+        chosen = ("--variant", variant)
+        name = f"asyncio-{variant}"
+        impls[name] = Impl(name, python_peer("asyncio_peer.py"), chosen)
+        name = f"uvloop-{variant}"
+        impls[name] = Impl(name, python_peer("uvloop_peer.py"), chosen, needs="uvloop")
     impls["uvloop"] = Impl("uvloop", python_peer("uvloop_peer.py"), needs="uvloop")
     impls["twisted"] = Impl("twisted", python_peer("twisted_peer.py"), needs="twisted")
     impls["perl-poe"] = Impl("perl-poe", ("perl", str(PERL_PEER)), needs="perl-poe")
@@ -361,8 +433,12 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def probe_environment(default_loop: str) -> Environment:
-    """Collect machine facts and find out which implementations are available."""
+def probe_environment(default_loop: str, wanted: set[str]) -> Environment:
+    """Collect machine facts and find out which implementations are available.
+
+    ``wanted``: the benchmark-wide needs of the selected benchmarks (``tcp-load``: build the C load
+    client, and hand its path to the peers through :data:`TCP_LOAD_ENV`).
+    """
     env = Environment()
     facts = env.facts
     facts.append(
@@ -405,6 +481,14 @@ def probe_environment(default_loop: str) -> Environment:
         env.missing["poe"] = f"poe.kernel does not import: {out}"
         facts.append(("poe", f"not importable: {out}"))
     facts.append(("poe default loop", default_loop))
+    if "tcp-load" in wanted:
+        ok, out = _probe([sys.executable, str(TCP_LOAD_BUILDER)])
+        if ok:
+            os.environ[TCP_LOAD_ENV] = out.splitlines()[-1]
+            facts.append(("tcp load client", f"{out.splitlines()[-1]} (cc -O2)"))
+        else:
+            env.missing["tcp-load"] = f"the C load client cannot be built: {out}"
+            facts.append(("tcp load client", f"not built: {out}"))
     for loop in POE_LOOPS:
         if "poe" in env.missing:
             env.missing[f"poe-loop:{loop}"] = env.missing["poe"]
@@ -514,7 +598,8 @@ def run_bench(
     names = expand(bench, default_loop, env.poe_loops)
     outcomes = {name: Outcome() for name in names}
     for name in names:
-        reason = env.missing.get(impls[name].needs)
+        reasons = (env.missing.get(need) for need in (*bench.needs, impls[name].needs))
+        reason = next((r for r in reasons if r), None)
         if reason:
             outcomes[name].error = f"not measurable: {reason}"
     count = repeats or (bench.quick_repeats if quick else bench.repeats)
@@ -555,18 +640,16 @@ class Verdict:
 
 def evaluate(
     bench: Bench,
+    target: Target,
     outcomes: dict[str, Outcome],
     reference: str,
     fallback: str | None,
-) -> Verdict | None:
-    """Check ``bench``'s target against the medians (None: the benchmark has no target).
+) -> Verdict:
+    """Check one of ``bench``'s targets against the medians.
 
     When ``reference`` (poe on the default loop) has no figure, the target is not measurable;
     if ``fallback`` (poe on another loop) has one, what it would give is added for information.
     """
-    target = bench.target
-    if target is None:
-        return None
     text = target.describe(reference, bench.unit)
 
     def check(poe_name: str) -> tuple[str, bool] | str:
@@ -603,8 +686,8 @@ def print_bench(
     reference: str,
     repeats: int,
     n: int,
-) -> Verdict | None:
-    """Print one benchmark's table and its target line."""
+) -> list[Verdict]:
+    """Print one benchmark's table and its target lines."""
     better = "higher" if bench.higher_is_better else "lower"
     ahead = ">" if bench.higher_is_better else "<"
     ref = outcomes.get(reference)
@@ -616,7 +699,7 @@ def print_bench(
         )
     shown = fallback or reference
     print(f"\n{bench.name}: {bench.title}")
-    if bench.target:
+    if bench.targets:
         meaning = f"{ahead} 1: poe is ahead"
     elif bench.higher_is_better:
         meaning = f"this takes that many times {shown}'s time"
@@ -647,10 +730,10 @@ def print_bench(
         )
     if bench.name == "handler-convention":
         print_breakdown(outcomes)
-    verdict = evaluate(bench, outcomes, reference, fallback)
-    if verdict is not None:
+    verdicts = [evaluate(bench, t, outcomes, reference, fallback) for t in bench.targets]
+    for verdict in verdicts:
         print(f"  {verdict_text(verdict)}")
-    return verdict
+    return verdicts
 
 
 def print_breakdown(outcomes: dict[str, Outcome]) -> None:
@@ -727,7 +810,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if default_loop not in POE_LOOPS:
         default_loop = "asyncio"
     started = time.perf_counter()
-    env = probe_environment(default_loop)
+    env = probe_environment(default_loop, {need for bench in selected for need in bench.needs})
     usable = env.poe_loops
     convention_loop = default_loop if default_loop in usable or not usable else usable[0]
     impls = catalogue(default_loop, convention_loop)
@@ -744,15 +827,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("poe benchmarks" + (" (--quick)" if args.quick else ""))
     for key, value in env.facts:
         print(f"  {key + ':':<18}{value}")
-    verdicts = [
-        print_bench(bench, outcomes, reference_name(bench, default_loop), count, n)
+    targets = [
+        verdict
         for bench, outcomes, count, n in reports
+        for verdict in print_bench(bench, outcomes, reference_name(bench, default_loop), count, n)
     ]
-    targets = [verdict for verdict in verdicts if verdict is not None]
     if targets:
         print("\ntargets (reported, not asserted)")
+        width = max(len(verdict.bench) for verdict in targets)
         for verdict in targets:
-            print(f"  {verdict.bench:<14} {verdict_text(verdict)}")
+            print(f"  {verdict.bench:<{width}} {verdict_text(verdict)}")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     print(f"\ntotal time {time.perf_counter() - started:.0f} s; load average at the end {load}")
 

@@ -4,7 +4,11 @@
 uvloop loop. Benchmarks: ``dispatch`` (a call_soon chain), ``pingpong`` (two callbacks bouncing
 through call_soon), ``timers`` (call_later), ``idle-sessions`` (Tasks waiting on a Future),
 ``startup`` (wall time of a minimal ``asyncio.run`` program), ``readwrite-echo`` (a line echo
-server written as an ``asyncio.Protocol``).
+server written as an ``asyncio.Protocol``), and the TCP benchmarks ``tcp-echo-pipelined``,
+``tcp-echo-rr`` and ``tcp-idle`` against the C load client (see ``_tcp.py``) with
+``--variant protocol`` (an ``asyncio.Protocol`` writing every chunk back as it comes, no per-line
+work: the ceiling) or ``--variant streams`` (``asyncio.start_server``: ``readline``, ``write``,
+``drain`` per line).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 import tracemalloc
 from typing import TYPE_CHECKING, cast
 
+import _tcp
 from _common import (
     accept_echo_connection,
     echo_client_seconds,
@@ -196,18 +201,85 @@ def readwrite_echo(new_loop: Callable[[], asyncio.AbstractEventLoop], n: int) ->
     emit(n / echo_client_seconds(client), "lines/s", "Protocol: split in data_received, write each")
 
 
+class _ChunkEcho(asyncio.Protocol):
+    """Write every chunk back as it arrives: no line splitting at all (the TCP echo ceiling)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast("asyncio.Transport", transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+async def _stream_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Echo line by line the way stream code does: readline, write, drain."""
+    try:
+        while line := await reader.readline():
+            writer.write(line)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+TCP_NOTES = {
+    "protocol": "Protocol, chunks written back, no per-line work",
+    "streams": "streams: readline, write, drain",
+}
+
+
+def tcp(
+    new_loop: Callable[[], asyncio.AbstractEventLoop], bench: str, n: int, variant: str
+) -> None:
+    """The TCP benchmarks (see ``_tcp.py``) against a ``Protocol`` or a streams echo server."""
+    loop = new_loop()
+    asyncio.set_event_loop(loop)
+
+    async def main() -> _tcp.LoadRun:
+        if variant == "streams":
+            server = await asyncio.start_server(_stream_echo, "127.0.0.1", 0)
+        else:
+            server = await loop.create_server(_ChunkEcho, "127.0.0.1", 0)
+        port = int(server.sockets[0].getsockname()[1])
+        run = _tcp.LoadRun(bench, port, n)
+        done: asyncio.Future[None] = loop.create_future()
+
+        def watch() -> None:
+            if run.tick():
+                done.set_result(None)
+            else:
+                loop.call_later(_tcp.TICK, watch)
+
+        loop.call_later(_tcp.TICK, watch)
+        await done
+        server.close()
+        return run
+
+    run = loop.run_until_complete(main())
+    run.report(TCP_NOTES[variant])
+
+
 def startup(program: str, n: int) -> None:
     """Median wall time of ``python -c program`` over ``n`` spawns (milliseconds)."""
     wall, rss = time_program([sys.executable, "-c", program], n)
     emit(wall * 1e3, "ms", f"max RSS {rss:.1f} MiB")
 
 
-BENCHES = ("dispatch", "idle-sessions", "pingpong", "readwrite-echo", "startup", "timers")
+BENCHES = (
+    "dispatch",
+    "idle-sessions",
+    "pingpong",
+    "readwrite-echo",
+    "startup",
+    "timers",
+    *_tcp.BENCHES,
+)
 
 
 def main(new_loop: Callable[[], asyncio.AbstractEventLoop], startup_program: str) -> None:
     """Entry point shared with ``uvloop_peer.py``: parse ``BENCH N`` and run it on ``new_loop``."""
-    args = parse_args(BENCHES)
+    args = parse_args(BENCHES, variants=tuple(TCP_NOTES))
     if args.bench == "dispatch":
         dispatch(new_loop, args.n)
     elif args.bench == "pingpong":
@@ -218,6 +290,8 @@ def main(new_loop: Callable[[], asyncio.AbstractEventLoop], startup_program: str
         idle_sessions(new_loop, args.n)
     elif args.bench == "readwrite-echo":
         readwrite_echo(new_loop, args.n)
+    elif args.bench in _tcp.BENCHES:
+        tcp(new_loop, args.bench, args.n, args.variant or "protocol")
     else:
         startup(startup_program, args.n)
 

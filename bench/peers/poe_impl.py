@@ -9,6 +9,10 @@ without it the kernel's default is used (``POE_EVENT_LOOP``, else asyncio).
 ``python bench/peers/poe_impl.py probe 0`` prints where poe came from and which loops can be
 built; the harness uses it to decide what is measurable.
 
+The TCP benchmarks (``tcp-echo-pipelined``, ``tcp-echo-rr``, ``tcp-idle``) run a
+``poe.tcp.TCPServer`` line echo (from the installed ``poe-tcp``, else ``packages/poe-tcp/src``)
+against the C load client (see ``_tcp.py``).
+
 Every benchmark starts its clock in an event handler, once ``kernel.run()`` is dispatching, and
 stops it in the handler that finishes the work, so neither kernel construction nor teardown is
 counted (the peers do the same).
@@ -26,6 +30,7 @@ import tracemalloc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import _tcp
 from _common import (
     SESSION_BATCH,
     accept_echo_connection,
@@ -49,6 +54,9 @@ if TYPE_CHECKING:
 #: Where the in-tree poe lives: bench/peers/poe_impl.py -> <root>/packages/poe-core/src
 SRC = Path(__file__).resolve().parents[2] / "packages" / "poe-core" / "src"
 
+#: Where the in-tree poe.tcp lives (a namespace portion of ``poe`` next to poe-core's).
+TCP_SRC = SRC.parents[1] / "poe-tcp" / "src"
+
 LOOPS = ("asyncio", "uvloop", "select")
 
 #: The minimal poe program of the ``startup`` benchmark: one session that yields once.
@@ -69,12 +77,17 @@ _ORIGIN = {"from_tree": False}
 def _import_poe() -> None:
     """Make ``import poe.kernel`` work: the installed poe, else this checkout's source."""
     try:
-        import poe.kernel  # noqa: F401
+        import poe.kernel
     except ImportError:
         for name in [m for m in sys.modules if m == "poe" or m.startswith("poe.")]:
             del sys.modules[name]
         sys.path.insert(0, str(SRC))
         _ORIGIN["from_tree"] = True
+    try:
+        import poe.tcp  # noqa: F401
+    except ImportError:
+        # poe is a namespace package: a path added now is picked up by the next import
+        sys.path.insert(1, str(TCP_SRC))
 
 
 def _kernel(loop: str | None) -> Kernel:
@@ -432,6 +445,52 @@ def readwrite_echo(loop: str | None, n: int) -> None:
     emit(n / echo_client_seconds(client), "lines/s", 'ReadWriteWheel + LineFilter(literal=b"\\n")')
 
 
+def _echo_input(ctx: Context, line: str) -> None:
+    """The per-line callback of the TCP echo server: put the line back."""
+    ctx.heap["client"].put(line)
+
+
+def tcp(loop: str | None, bench: str, n: int) -> None:
+    """The TCP benchmarks (see ``_tcp.py``) against a ``TCPServer`` line echo.
+
+    ``client_filter`` is ``LineFilter(literal=b"\\n")`` (the default ``LineFilter()`` would put
+    the lines back with CRLF, and the client checks the echo byte for byte), as Perl's peer
+    gives ``POE::Filter::Line`` ``Literal => "\\n"``.
+    """
+    from poe.filter import LineFilter
+    from poe.tcp import TCPServer
+
+    kernel = _kernel(loop)
+    server = TCPServer(
+        kernel,
+        port=0,
+        address="127.0.0.1",
+        client_input=_echo_input,
+        client_filter=LineFilter(literal=b"\n"),
+    )
+    state: dict[str, _tcp.LoadRun] = {}
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.yield_("go")
+
+    def go(ctx: Context) -> None:
+        if server.port is None:
+            msg = "TCPServer did not bind"
+            raise RuntimeError(msg)
+        state["run"] = _tcp.LoadRun(bench, server.port, n)
+        ctx.kernel.delay("tick", _tcp.TICK)
+
+    def tick(ctx: Context) -> None:
+        if state["run"].tick():
+            ctx.kernel.stop()
+        else:
+            ctx.kernel.delay("tick", _tcp.TICK)
+
+    _session(kernel, {"_start": start, "go": go, "tick": tick})
+    kernel.run()
+    state["run"].report("TCPServer, LineFilter(LF), client_input puts")
+
+
 def startup(loop: str | None, n: int) -> None:
     """Median wall time of the minimal poe program over ``n`` spawns (milliseconds)."""
     env = dict(os.environ)
@@ -471,7 +530,7 @@ BENCHES: dict[str, Callable[[str | None, int], None]] = {
 def main() -> None:
     """Parse ``BENCH N [--loop NAME] [--variant NAME]`` and run it."""
     args = parse_args(
-        [*BENCHES, "handler-convention", "filter-line", "probe"],
+        [*BENCHES, *_tcp.BENCHES, "handler-convention", "filter-line", "probe"],
         loops=LOOPS,
         variants=(*NOTES, *FILTER_NOTES),
     )
@@ -480,6 +539,8 @@ def main() -> None:
         probe()
     elif args.bench == "filter-line":
         filter_line(args.n, args.variant or "literal")
+    elif args.bench in _tcp.BENCHES:
+        tcp(args.loop, args.bench, args.n)
     elif args.bench == "handler-convention":
         handler_convention(args.loop, args.n, args.variant or "call")
     else:

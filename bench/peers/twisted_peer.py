@@ -3,7 +3,9 @@
 ``python bench/peers/twisted_peer.py BENCH N``. Benchmarks: ``dispatch`` (a ``callLater(0, f)``
 chain), ``pingpong`` (two callbacks bouncing through ``callLater(0)``), ``timers`` (callLater),
 ``idle-sessions`` (coroutines awaiting a shared Deferred), ``startup`` (a minimal reactor run),
-``filter-line`` (``LineReceiver`` parsing and ``sendLine``, no reactor).
+``filter-line`` (``LineReceiver`` parsing and ``sendLine``, no reactor), and the TCP benchmarks
+``tcp-echo-pipelined``, ``tcp-echo-rr`` and ``tcp-idle`` against the C load client (see
+``_tcp.py``): a ``LineReceiver`` (delimiter LF) that ``sendLine``s every line it gets.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import gc
 import sys
 import time
 import tracemalloc
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
+import _tcp
 from _common import chunked, emit, line_payload, parse_args, time_program, timer_delay
 
 if TYPE_CHECKING:
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 
     from twisted.internet.base import ReactorBase
     from twisted.internet.interfaces import ITransport
+    from twisted.internet.posixbase import PosixReactorBase
 
 #: The minimal Twisted program of the ``startup`` benchmark: one callLater(0), then stop.
 STARTUP_PROGRAM = """\
@@ -192,8 +196,53 @@ def filter_line(n: int) -> None:
     )
 
 
+def tcp(bench: str, n: int) -> None:
+    """The TCP benchmarks (see ``_tcp.py``) against a ``LineReceiver`` echo server."""
+    from twisted.internet.protocol import Factory
+    from twisted.protocols.basic import LineReceiver
+
+    class LineEcho(LineReceiver):
+        delimiter = b"\n"
+
+        def lineReceived(self, line: bytes) -> None:  # noqa: N802 - Twisted's name
+            self.sendLine(line)  # type: ignore[no-untyped-call]
+
+    reactor = _Reactor()
+    # listenTCP and the port it returns carry no annotations in Twisted
+    listen_tcp = cast("Callable[..., Any]", cast("PosixReactorBase", reactor.core).listenTCP)
+    port = listen_tcp(0, Factory.forProtocol(LineEcho), interface="127.0.0.1")
+    state: dict[str, _tcp.LoadRun] = {}
+
+    def start() -> None:
+        state["run"] = _tcp.LoadRun(bench, int(port.getHost().port), n)
+        reactor.time.callLater(_tcp.TICK, watch)
+
+    def watch() -> None:
+        if state["run"].tick():
+            reactor.core.stop()
+        else:
+            reactor.time.callLater(_tcp.TICK, watch)
+
+    reactor.time.callLater(0, start)  # start the client from inside the running reactor
+    reactor.core.run()
+    state["run"].report("LineReceiver, sendLine per line")
+
+
 if __name__ == "__main__":
-    args = parse_args(("dispatch", "filter-line", "idle-sessions", "pingpong", "startup", "timers"))
+    args = parse_args(
+        (
+            "dispatch",
+            "filter-line",
+            "idle-sessions",
+            "pingpong",
+            "startup",
+            "timers",
+            *_tcp.BENCHES,
+        ),
+    )
+    if args.bench in _tcp.BENCHES:
+        tcp(args.bench, args.n)
+        sys.exit(0)
     {
         "filter-line": filter_line,
         "dispatch": dispatch,

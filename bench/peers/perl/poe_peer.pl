@@ -6,12 +6,33 @@
 # prints one JSON line {"value": ..., "unit": ..., "note": ...} like the Python peers.
 # Benchmarks: dispatch (yield chain), pingpong (post to SENDER), call (cross-session call),
 # timers (delay_set over one second), sessions (create/destroy in batches), idle-sessions
-# (alias-only sessions, RSS delta from /proc/self/statm), startup (wall time of a minimal program).
+# (alias-only sessions, RSS delta from /proc/self/statm), startup (wall time of a minimal program),
+# and the TCP benchmarks tcp-echo-pipelined, tcp-echo-rr, tcp-idle: a POE::Component::Server::TCP
+# line echo (POE::Filter::Line, Literal "\n") against the C load client bench/peers/tcp_load.c
+# (see bench/peers/_tcp.py for the protocol; $POE_BENCH_TCP_LOAD names the binary, else it is built
+# here with cc -O2 into bench/.build/).
 use strict;
 use warnings;
+use Cwd ();
+use Digest::SHA ();
+use File::Basename ();
+use IO::Handle ();
+use IPC::Open3 ();
 use POSIX ();
+use Socket qw(sockaddr_in);
+use Symbol ();
 use Time::HiRes ();
-use POE;
+
+# tcp-idle needs many descriptors: raise the soft RLIMIT_NOFILE to the hard limit (core Perl has no
+# setrlimit, the shell's ulimit does it) by re-running this script once under sh.
+BEGIN {
+    if (@ARGV && $ARGV[0] eq 'tcp-idle' && !$ENV{POE_BENCH_NOFILE_RAISED}) {
+        $ENV{POE_BENCH_NOFILE_RAISED} = 1;
+        exec 'sh', '-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', $^X, $0, @ARGV;
+    }
+}
+
+use POE qw(Component::Server::TCP Filter::Line);
 
 my $TIMER_STRIDE  = 7919;    # same scattered-uniform due times as bench/peers/_common.py
 my $SESSION_BATCH = 1000;
@@ -195,6 +216,122 @@ PERL
     emit($median * 1e3, 'ms');
 }
 
+# ---------------------------------------------------------------------------------------------
+# TCP benchmarks (the same protocol as bench/peers/_tcp.py)
+
+my $TCP_CONNECTIONS = 50;
+my $TCP_TICK        = 0.02;
+my $TCP_TIMEOUT     = 240;
+my $TCP_SPARE_FDS   = 64;
+my %TCP_MODES = ('tcp-echo-pipelined' => 'pipelined', 'tcp-echo-rr' => 'rr', 'tcp-idle' => 'idle');
+
+sub tcp_load_binary {
+    return $ENV{POE_BENCH_TCP_LOAD} if $ENV{POE_BENCH_TCP_LOAD};
+    my $peers  = Cwd::abs_path(File::Basename::dirname(__FILE__) . '/..');
+    my $source = "$peers/tcp_load.c";
+    open my $fh, '<:raw', $source or die "cannot read $source: $!\n";
+    my $digest = substr(Digest::SHA::sha1_hex(do { local $/; <$fh> }), 0, 12);
+    close $fh;
+    my $dir    = "$peers/../.build";
+    my $target = "$dir/tcp_load-$digest";
+    return $target if -x $target;
+    my ($cc) = grep { defined && length } $ENV{CC},
+        map { my $c = $_; (grep { -x "$_/$c" } split /:/, $ENV{PATH}) ? $c : undef } qw(cc gcc clang);
+    die "no C compiler (cc, gcc or clang; or \$CC) to build the load client tcp_load.c\n" unless $cc;
+    mkdir $dir unless -d $dir;
+    my $partial = "$target.$$.tmp";
+    system($cc, '-O2', '-o', $partial, $source) == 0 or die "$cc -O2 tcp_load.c failed\n";
+    rename $partial, $target or die "rename: $!\n";
+    return $target;
+}
+
+sub commify {
+    my ($number) = @_;
+    1 while $number =~ s/^(\d+)(\d{3})/$1,$2/;
+    return $number;
+}
+
+sub nofile_limit {
+    open my $fh, '<', '/proc/self/limits' or return 1024;
+    while (<$fh>) { return $1 if /^Max open files\s+(\d+)/ }
+    return 1024;
+}
+
+sub bench_tcp {
+    my ($bench, $n) = @_;
+    my $mode    = $TCP_MODES{$bench};
+    my $reduced = '';
+    if ($mode eq 'idle') {
+        my $limit = nofile_limit();
+        if ($n + 1 > $limit - $TCP_SPARE_FDS) {
+            $reduced = sprintf '; reduced from %s: RLIMIT_NOFILE hard limit %s', commify($n), commify($limit);
+            $n       = $limit - $TCP_SPARE_FDS - 1;
+        }
+    }
+    my ($conns, $lines) = $mode eq 'idle' ? ($n, 1) : ($TCP_CONNECTIONS, $n);
+    my $binary = tcp_load_binary();
+    my $port;
+    POE::Component::Server::TCP->new(
+        Address      => '127.0.0.1',
+        Port         => 0,
+        ClientFilter => POE::Filter::Line->new(Literal => "\n"),
+        ClientInput  => sub { $_[HEAP]{client}->put($_[ARG0]) },
+        Started      => sub { $port = (sockaddr_in($_[HEAP]{listener}->getsockname))[0] },
+    );
+    my ($pid, $to_client, $from_client, $client_err, $said, $before, $per_conn, $status);
+    $said = '';
+    POE::Session->create(
+        inline_states => {
+            _start => sub { $_[KERNEL]->yield('go') },
+            go     => sub {
+                ($to_client, $from_client, $client_err) = (Symbol::gensym, Symbol::gensym, Symbol::gensym);
+                $pid = IPC::Open3::open3($to_client, $from_client, $client_err,
+                    $binary, $mode, $port, $conns, $lines, $TCP_TIMEOUT);
+                $from_client->blocking(0);
+                $to_client->autoflush(1);
+                $_[KERNEL]->delay(tick => $TCP_TICK);
+            },
+            tick => sub {
+                if ($mode eq 'idle' && !defined $per_conn) {
+                    while (sysread($from_client, my $chunk, 4096)) { $said .= $chunk }
+                    if (!defined $before && $said =~ /^warm$/m) {
+                        $before = rss_bytes();
+                        print {$to_client} "go\n";
+                    }
+                    elsif (defined $before && $said =~ /^ready$/m) {
+                        $per_conn = (rss_bytes() - $before) / $n;
+                        close $to_client;
+                    }
+                }
+                if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+                    $status = $?;
+                    $_[KERNEL]->stop();
+                    return;
+                }
+                $_[KERNEL]->delay(tick => $TCP_TICK);
+            },
+        },
+    );
+    POE::Kernel->run();
+    $from_client->blocking(1);
+    $said .= do { local $/; <$from_client> } // '';
+    my $problem = do { local $/; <$client_err> } // '';
+    my @problem = split /\n/, $problem;
+    die "load client exited with status " . ($status >> 8) . ": " . ($problem[-1] // 'no message') . "\n"
+        if $status;
+    my ($seconds) = $said =~ /"seconds":\s*([0-9.eE+-]+)/ or die "the load client printed no result\n";
+    my $what = 'Server::TCP, Filter::Line(LF)';
+    if ($mode eq 'idle') {
+        die "the load client exited before the connections were measured\n" unless defined $per_conn;
+        emit($per_conn, 'bytes/conn',
+            sprintf('%s; %s held (RSS delta)%s, opened in %.1f s', $what, commify($n), $reduced, $seconds));
+    }
+    else {
+        my ($rate) = $said =~ /"lines_per_s":\s*([0-9.eE+-]+)/;
+        emit($rate, 'lines/s', sprintf('%s; %d x %s lines in %.2f s', $what, $conns, commify($lines), $seconds));
+    }
+}
+
 my %benches = (
     'dispatch'      => \&bench_dispatch,
     'pingpong'      => \&bench_pingpong,
@@ -203,6 +340,7 @@ my %benches = (
     'sessions'      => \&bench_sessions,
     'idle-sessions' => \&bench_idle_sessions,
     'startup'       => \&bench_startup,
+    map { my $name = $_; ($name => sub { bench_tcp($name, @_) }) } keys %TCP_MODES,
 );
 
 my ($bench, $n) = @ARGV;
