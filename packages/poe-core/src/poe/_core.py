@@ -54,7 +54,7 @@ from poe.errors import (
 )
 from poe.events import DieInfo, SignalClass, signal_class
 from poe.loop import Loop, Mode, get_loop
-from poe.session import EMPTY, Context, SessionBase
+from poe.session import BUILTIN_HANDLERS, EMPTY, Context, SessionBase
 
 if TYPE_CHECKING:
     import asyncio
@@ -223,8 +223,10 @@ class KernelCore:
         handlers = session._k_fast
         if handlers is not None and where is None:
             handler = handlers.get(event)
-            if handler is None and "_default" not in handlers:
-                return None  # nobody handles it, and no option asks for a warning
+            if handler is None:
+                handler = BUILTIN_HANDLERS.get(event)
+                if handler is None and "_default" not in handlers:
+                    return None  # nobody handles it, and no option asks for a warning
         else:
             handler = None
         previous_session = self._active_session

@@ -45,7 +45,9 @@ class FdEntry:
 
     def __init__(self, handle: Any) -> None:
         self.handle = handle
-        self.watchers: tuple[dict[SessionBase, Watcher], ...] = ({}, {}, {})
+        # Per mode; the shared, write-protected EMPTY until a watcher arrives (an fd is
+        # seldom watched in all three modes, and an empty dict costs 64 bytes per connection).
+        self.watchers: list[dict[SessionBase, Watcher]] = [EMPTY, EMPTY, EMPTY]
         self.paused = [False, False, False]
         self.watched = [False, False, False]
 
@@ -93,6 +95,8 @@ class FileHandles:
         if session in watchers:
             self.pause(handle, mode, paused=False)
             return
+        if watchers is EMPTY:
+            watchers = entry.watchers[mode] = {}
         watchers[session] = (event, args)
         if not session._k_fds.get(fd):
             if session._k_fds is EMPTY:
@@ -106,6 +110,15 @@ class FileHandles:
             self._loop.watch(fd, mode)
         if _trace.TRACE_FILES:
             _trace.log.debug("<fh> %r watches fd %d for %s", session, fd, mode.name)
+
+    def rebind(
+        self, session: SessionBase, fd: int, mode: Mode, event: str, args: tuple[Any, ...]
+    ) -> None:
+        """Change the event and args of an existing watcher.
+
+        For wheels only: ``select_read`` on a watched handle keeps the first event, as in POE.
+        """
+        self.table[fd].watchers[mode][session] = (event, args)
 
     def unwatch(self, session: SessionBase, fd: int, mode: Mode) -> None:
         """Remove ``session``'s watcher of ``fd`` in ``mode``, if any."""

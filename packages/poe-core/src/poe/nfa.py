@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Final, NamedTuple
 from poe import _trace
 from poe.errors import InvalidArgument, UnhandledEvent
 from poe.kernel import Kernel
-from poe.session import Callback, Handler, Postback, SessionBase, _bind_states
+from poe.session import BUILTIN_HANDLERS, Callback, Handler, Postback, SessionBase, _bind_states
 
 __all__ = ["NFA", "NFAContext", "UnhandledEvent"]
 
@@ -299,7 +299,7 @@ class NFA(SessionBase):
         current = self._current
         handler = current.get(event) if current is not None else None
         if handler is None:
-            handler = self._internals.get(event)
+            handler = self._internals.get(event) or BUILTIN_HANDLERS.get(event)
             if handler is None:
                 handler = current.get("_default") if current is not None else None
                 if handler is None:

@@ -43,6 +43,12 @@ Handler = Callable[..., Any]
 _tuple_new = tuple.__new__
 
 
+#: Handlers every session has without an entry in its own table, for the kernel's internals
+#: (wheel I/O: see ``poe.wheel._base``). Looked up only when the session's table has no
+#: handler for the event, before ``_default``; a session's own handler of the same name wins.
+BUILTIN_HANDLERS: dict[str, Handler] = {}
+
+
 class _SharedEmpty(dict[Any, Any]):
     """The empty table every session shares until it writes its own (see ``EMPTY``)."""
 
@@ -371,6 +377,8 @@ class Session(SessionBase):
         where: tuple[str, int] | None = None,
     ) -> Any:
         handler = self._handlers.get(event)
+        if handler is None:
+            handler = BUILTIN_HANDLERS.get(event)
         if handler is None:
             handler = self._handlers.get("_default")
             if handler is None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from poe._core import _TRACE_CALLER
 from poe.errors import InvalidArgument, NotInSession
+from poe.session import BUILTIN_HANDLERS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,7 +92,10 @@ class WheelBase:
         self._kernel: Kernel = kernel
         self._session: SessionBase = session
         self._id = allocate_wheel_id()
-        self._states: set[str] = set()
+        #: Handler names this wheel defined in its session (see _define); a set once used.
+        self._states: set[str] | frozenset[str] = _NO_STATES
+        #: What the I/O watchers of _watch_io hold: the wheel weakly, made on first use.
+        self._weak: weakref.ref[WheelBase] | None = None
         self._watches: dict[tuple[int, Mode], Any] = {}
         self._closed = False
 
@@ -128,8 +132,20 @@ class WheelBase:
             return getattr(wheel, method)(*args)
 
         self._session._set_handler(name, handler)
-        self._states.add(name)
+        self._add_state(name)
         return name
+
+    def _add_state(self, name: str) -> None:
+        if isinstance(self._states, frozenset):
+            self._states = set()
+        self._states.add(name)
+
+    def _forget_state(self, name: str) -> bool:
+        """Stop tracking ``name`` (its handler stays); True if it was tracked."""
+        if name not in self._states or isinstance(self._states, frozenset):
+            return False
+        self._states.discard(name)
+        return True
 
     def _define_strong(self, purpose: str, method: Callable[..., Any]) -> str:
         """Like :meth:`_define`, but the handler keeps the wheel alive (graceful close)."""
@@ -139,18 +155,42 @@ class WheelBase:
             return method(*args)
 
         self._session._set_handler(name, handler)
-        self._states.add(name)
+        self._add_state(name)
         return name
 
     def _undefine(self, name: str) -> None:
-        if name in self._states:
-            self._states.discard(name)
+        if self._forget_state(name):
             with contextlib.suppress(Exception):
                 self._session._set_handler(name, None)
 
     def _watch(self, handle: Any, mode: Mode, event: str) -> None:
         fd = handle if isinstance(handle, int) else int(handle.fileno())
         self._kernel._files.watch(self._session, handle, mode, event, ())
+        self._watches[fd, mode] = handle
+
+    def _watch_io(
+        self, handle: Any, mode: Mode, method: Callable[..., Any], *, strong: bool = False
+    ) -> None:
+        """Watch ``handle``; when ready, ``method(wheel, handle, mode)`` runs in the session.
+
+        Unlike :meth:`_define` + :meth:`_watch`, nothing is added to the session's handler
+        table: the watcher carries the wheel and the function, and the builtin
+        :data:`WHEEL_IO` handler calls it. That keeps the table shared between sessions made
+        from one ``inline_states`` mapping, and a connection's wheel small. ``strong``: the
+        watcher holds the wheel itself, keeping it alive (graceful close); a second call for
+        the same handle and mode rebinds it.
+        """
+        if strong:
+            target: Any = self
+        else:
+            target = self._weak
+            if target is None:
+                target = self._weak = weakref.ref(self)
+        fd = handle if isinstance(handle, int) else int(handle.fileno())
+        files = self._kernel._files
+        if (fd, mode) in self._watches:
+            files.rebind(self._session, fd, mode, WHEEL_IO, (target, method))
+        files.watch(self._session, handle, mode, WHEEL_IO, (target, method))
         self._watches[fd, mode] = handle
 
     def _unwatch(self, handle: Any, mode: Mode) -> None:
@@ -206,6 +246,24 @@ class WheelBase:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+#: The builtin event of the watchers made by :meth:`WheelBase._watch_io`.
+WHEEL_IO = "poe.wheel io"
+
+_NO_STATES: frozenset[str] = frozenset()
+
+
+def _wheel_io(
+    ctx: Context, handle: Any, mode: Mode, target: Any, method: Callable[..., Any]
+) -> Any:
+    wheel = target() if type(target) is weakref.ref else target
+    if wheel is None or wheel._closed:
+        return None
+    return method(wheel, handle, mode)
+
+
+BUILTIN_HANDLERS[WHEEL_IO] = _wheel_io
 
 
 def rename_events(wheel: object, allowed: dict[str, str], renames: dict[str, str | None]) -> None:

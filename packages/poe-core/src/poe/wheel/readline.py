@@ -405,7 +405,7 @@ class ReadLineWheel(WheelBase):
         result_state = getattr(self, "_result_state", None)
         if reading and result_state is not None:
             # The prompt's outcome still arrives: its handler removes itself then.
-            self._states.discard(result_state)
+            self._forget_state(result_state)
         elif result_state is not None:
             with contextlib.suppress(Exception):
                 self._session._set_handler(result_state, None)

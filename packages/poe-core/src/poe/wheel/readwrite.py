@@ -172,10 +172,8 @@ class ReadWriteWheel(WheelBase):
         self._flush_owed = False
         self._closing = False
         self._close_handles = False
-        self._read_state = self._define("select read", "_on_read")
-        self._write_state = self._define("select write", "_on_write")
         try:
-            self._watch(output_handle, Mode.WRITE, self._write_state)
+            self._watch_io(output_handle, Mode.WRITE, type(self)._on_write)
             self._pause(output_handle, Mode.WRITE, paused=True)
             self._define_read()
             if self._tls is not None:
@@ -188,7 +186,7 @@ class ReadWriteWheel(WheelBase):
 
     def _define_read(self) -> None:
         if self._input_event is not None and not self._closing:
-            self._watch(self._input_handle, Mode.READ, self._read_state)
+            self._watch_io(self._input_handle, Mode.READ, type(self)._on_read)
         else:
             self._unwatch(self._input_handle, Mode.READ)
 
@@ -452,8 +450,8 @@ class ReadWriteWheel(WheelBase):
         if flush and self._buffered and writable:
             self._closing = True
             self._unwatch(self._input_handle, Mode.READ)
-            self._define_strong("select write", self._on_write)
-            self._pause(self._output_handle, Mode.WRITE, paused=False)
+            # The watcher now holds the wheel: it lives until the buffer is written.
+            self._watch_io(self._output_handle, Mode.WRITE, type(self)._on_write, strong=True)
             return
         self._finish_close()
 
@@ -471,8 +469,7 @@ class ReadWriteWheel(WheelBase):
             return
         self._closing = True
         self._unwatch(self._input_handle, Mode.READ)
-        self._define_strong("select write", self._on_write)
-        self._pause(self._output_handle, Mode.WRITE, paused=False)
+        self._watch_io(self._output_handle, Mode.WRITE, type(self)._on_write, strong=True)
 
     def _finish_close(self) -> None:
         if self._closed:

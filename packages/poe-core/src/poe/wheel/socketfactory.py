@@ -289,7 +289,7 @@ class SocketFactoryWheel(WheelBase):
         if in_flight and closing:
             # The answer is already queued: hold the session until it arrives, then let go.
             name = self._state_name("resolved")
-            self._states.discard(name)
+            self._forget_state(name)
             kernel, session_id, tag = self._kernel, self._session.ID, self._extref
 
             def late_answer(ctx: Context, *args: Any) -> None:
