@@ -591,3 +591,38 @@ def test_separate_input_and_output_handles(kernel: Kernel) -> None:
     written = b"".join(x for x in log if isinstance(x, bytes)) + rest
     assert written == b"PING\r\n"
     assert [x for x in log if not isinstance(x, bytes)] == ["ping", ("read", 0)]
+
+
+def test_refused_input_is_a_read_error_and_later_records_arrive(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """A line over max_length: ("read", EMSGSIZE, message) once; the lines around it arrive."""
+    a, b = pair
+    log: Log = []
+
+    def start(ctx: Context) -> None:
+        ctx.heap["w"] = ReadWriteWheel(
+            ctx.kernel,
+            handle=a,
+            filter=LineFilter(literal=b"\n", max_length=8),
+            input_event="got",
+            error_event="err",
+        )
+        b.sendall(b"ok\n" + b"x" * 20 + b"\nafter\n")
+        b.shutdown(socket.SHUT_WR)
+
+    def got(ctx: Context, line: str, wheel_id: int) -> None:
+        log.append(("got", line))
+
+    def err(ctx: Context, op: str, code: int, text: str, wheel_id: int) -> None:
+        log.append(("err", op, code, "maximum line length" in text))
+        if code == 0:
+            ctx.heap.pop("w").close()
+
+    run_session(kernel, start, got=got, err=err)
+    assert log == [
+        ("got", "ok"),
+        ("err", "read", errno.EMSGSIZE, True),
+        ("got", "after"),
+        ("err", "read", 0, False),
+    ]

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from poe.driver import SysRWDriver
 from poe.errors import InvalidArgument
-from poe.filter import LineFilter
+from poe.filter import FilterError, LineFilter
 from poe.loop import Mode
 from poe.wheel._base import WheelBase, error_of, rename_events
 
@@ -91,7 +91,10 @@ class ReadWriteWheel(WheelBase):
         output_filter: the filter for output.
         input_event: ``(record, wheel_id)`` per input record; None: the input is not read.
         error_event: ``(operation, errno, errstr, wheel_id)``; operation ``"read"`` or
-            ``"write"``; end of file is ``("read", 0, "", wheel_id)``.
+            ``"write"``; end of file is ``("read", 0, "", wheel_id)``. Input the filter
+            refuses (:class:`~poe.filter.FilterError`: ``RecordTooLarge`` is ``EMSGSIZE``,
+            other framing errors ``EINVAL``) is a ``"read"`` error too; the filter drops the
+            bad input and the records after it are still delivered.
         flushed_event: ``(wheel_id)`` each time the output buffer becomes empty.
         high_mark: octets of queued output that enter the high-water state.
         low_mark: octets of queued output at or below which the state is left.
@@ -204,7 +207,11 @@ class ReadWriteWheel(WheelBase):
             return
         if not raw:
             return
-        self._input_filter.get_one_start(raw)
+        try:
+            self._input_filter.get_one_start(raw)
+        except FilterError as exc:
+            self._emit(self._error_event, "read", exc.errno, str(exc), self._id)
+            return
         if self._tls is not None:
             self._drain_input()
             return
@@ -225,8 +232,21 @@ class ReadWriteWheel(WheelBase):
         filt = self._input_filter
         emit = self._emit
         wheel_id = self._id
+        failed = False
         while not self._closed and self._input_event is not None and self._input_filter is filt:
-            records = filt.get_one()
+            try:
+                records = filt.get_one()
+            except FilterError as exc:
+                # The peer broke the framing (a line over max_length...): the filter dropped
+                # the bad input, the owner hears of it as a read error, and the records after
+                # it are still delivered unless the error handler closes the wheel. Twice in a
+                # row without a record in between means the filter makes no progress: stop.
+                self._emit(self._error_event, "read", exc.errno, str(exc), wheel_id)
+                if failed:
+                    return
+                failed = True
+                continue
+            failed = False
             if not records:
                 return
             for record in records:
