@@ -7,6 +7,7 @@ crosses the high mark), pause/resume, filter switching without losing input, shu
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import os
@@ -626,3 +627,90 @@ def test_refused_input_is_a_read_error_and_later_records_arrive(
         ("got", "after"),
         ("err", "read", 0, False),
     ]
+
+
+def test_put_in_the_low_event_handler_keeps_writing(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """The low handler refills the buffer: the write watcher must stay on until it drains."""
+    a, b = pair
+    b.setblocking(False)
+    chunk = b"x" * 60_000
+    total = 20
+    received = bytearray()
+
+    def fill(heap: dict[str, Any]) -> None:
+        while heap["n"] < total:
+            heap["n"] += 1
+            if heap["w"].put(chunk):  # the high-water state: wait for the low event
+                return
+
+    def start(ctx: Context) -> None:
+        ctx.heap["n"] = 0
+        ctx.heap["w"] = ReadWriteWheel(
+            ctx.kernel,
+            handle=a,
+            filter=StreamFilter(),
+            high_mark=100_000,
+            low_mark=50_000,
+            high_event="high",
+            low_event="low",
+        )
+        fill(ctx.heap)
+        ctx.kernel.delay("drain", 0.001)
+
+    def low(ctx: Context, wheel_id: int) -> None:
+        ctx.heap["lows"] = ctx.heap.get("lows", 0) + 1
+        fill(ctx.heap)
+
+    def drain(ctx: Context) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while data := b.recv(1 << 20):
+                received.extend(data)
+        if len(received) < total * len(chunk):
+            ctx.kernel.delay("drain", 0.001)
+        else:
+            ctx.heap.pop("w").close()
+
+    heap = run_session(kernel, start, low=low, drain=drain, high=lambda ctx, wid: None)
+    assert heap["lows"] >= 2
+    assert bytes(received) == chunk * total
+
+
+def test_renaming_events_keeps_a_paused_or_finished_input_as_it_is(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    a, b = pair
+    log: Log = []
+
+    def start(ctx: Context) -> None:
+        w = ctx.heap["w"] = ReadWriteWheel(
+            ctx.kernel,
+            handle=a,
+            filter=LineFilter(literal=b"\n"),
+            input_event="got",
+            error_event="err",
+        )
+        w.pause_input()
+        w.event(input_event="got2")  # renamed while paused: still paused
+        b.sendall(b"one\n")
+        ctx.kernel.delay("resume", 0.05)
+
+    def resume(ctx: Context) -> None:
+        log.append("resume")
+        ctx.heap["w"].resume_input()
+        b.shutdown(socket.SHUT_WR)
+
+    def got2(ctx: Context, line: str, wheel_id: int) -> None:
+        log.append(line)
+
+    def err(ctx: Context, op: str, code: int, text: str, wheel_id: int) -> None:
+        log.append((op, code))
+        ctx.heap["w"].event(error_event="err2")  # renamed after EOF: no second EOF
+        ctx.kernel.delay("done", 0.05)
+
+    def done(ctx: Context) -> None:
+        ctx.heap.pop("w").close()
+
+    run_session(kernel, start, resume=resume, got2=got2, err=err, err2=err, done=done)
+    assert log == ["resume", "one", ("read", 0)]

@@ -317,6 +317,9 @@ class ReadWriteWheel(WheelBase):
             elif buffered >= self._high_mark:
                 self._high_state = True
                 self._emit(self._high_event, self._id)
+            # The handlers may have put more: decide on the watcher from the queue as it is now.
+            buffered = self._buffered
+            idle = not buffered if self._tls is None else not self._tls.want_write
         if idle and not self._closed:
             self._pause(self._output_handle, Mode.WRITE, paused=True)
             if self._tls is None:
@@ -348,8 +351,11 @@ class ReadWriteWheel(WheelBase):
         if ("high_event" in renames or "low_event" in renames) and self._high_mark is None:
             msg = "high_event and low_event need high_mark and low_mark set in the constructor"
             raise InvalidArgument(msg)
+        reading = self._input_event is not None
         rename_events(self, _EVENTS, renames)
-        if not self._closed:
+        # Watch or unwatch the input only when reading is switched on or off: re-watching
+        # would resume a paused input, or read the end of file a second time.
+        if not self._closed and reading != (self._input_event is not None):
             self._define_read()
 
     def set_filter(self, new_filter: Filter[Any, Any]) -> None:
