@@ -58,6 +58,11 @@ napoleon_use_rtype = False
 # "Attributes:" sections as :ivar: fields: autodoc documents NamedTuple fields itself, and two
 # descriptions of one attribute would be a duplicate-object warning.
 napoleon_use_ivar = True
+# poe.tcp.TCPServer groups its many arguments in two "Args"-like sections.
+napoleon_custom_sections = [
+    ("Listener arguments", "params_style"),
+    ("Connection arguments", "params_style"),
+]
 
 # The public modules the API page documents. A module that cannot be imported while the kernel is
 # still being written is replaced on that page by a visible note (see ``_fill_placeholders`` below)

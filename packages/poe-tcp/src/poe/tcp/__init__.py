@@ -6,4 +6,9 @@ This module only re-exports the public API, listed in ``__all__``.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from poe.tcp.backoff import Backoff
+from poe.tcp.client import TCPClient
+from poe.tcp.server import TCPServer
+from poe.tcp.udp import UDPSocket
+
+__all__: list[str] = ["Backoff", "TCPClient", "TCPServer", "UDPSocket"]

@@ -14,11 +14,15 @@ these helpers give every component the same rules and the same error messages:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from poe.errors import InvalidArgument
 from poe.filter import Filter, LineFilter
+
+if TYPE_CHECKING:
+    from poe.session import Context
 
 FilterSpec: TypeAlias = "Filter[Any, Any] | Callable[[], Filter[Any, Any]]"
 """A filter instance (cloned per connection) or a zero-argument factory (called per connection)."""
@@ -116,3 +120,53 @@ def check_reserved(
             msg = f"{component}: object/package states may not redefine {sorted(clash)}"
             raise InvalidArgument(msg)
     return specs
+
+
+def check_alias(value: object, component: str) -> str | None:
+    """``value`` if it is None or a non-empty string (a session alias); InvalidArgument otherwise."""
+    if value is not None and (not isinstance(value, str) or not value):
+        msg = f"{component}: alias must be a non-empty string, not {value!r}"
+        raise InvalidArgument(msg)
+    return value
+
+
+def check_args(value: object, name: str) -> tuple[Any, ...]:
+    """``value`` (handler arguments such as POE's ``Args``) as a tuple; a str is refused."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        msg = f"{name} must be a sequence of arguments, not {value!r}"
+        raise InvalidArgument(msg)
+    return tuple(value)
+
+
+def input_handler(callback: Callback | None, name: str) -> Callback:
+    """``callback`` itself if it takes ``(ctx, record, wheel_id)``, else a 2-argument adapter.
+
+    The wheel calls its input handler with ``(ctx, record, wheel_id)`` (POE's ``ARG0``,
+    ``ARG1``); registering the user's function as that handler saves a call per record, so it
+    is done whenever the signature allows. ``callback(ctx, record)`` gets a small adapter.
+
+    Raises:
+        InvalidArgument: ``callback`` takes neither form.
+    """
+    assert callback is not None
+    try:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):
+        return callback  # a builtin or similar: trust it takes what POE passes
+    try:
+        signature.bind(None, None, None)
+    except TypeError:
+        pass
+    else:
+        return callback
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        msg = f"{name} must accept (ctx, record) or (ctx, record, wheel_id): {callback!r}"
+        raise InvalidArgument(msg) from None
+    two_arguments: Callable[[Context, Any], Any] = callback
+
+    def adapter(ctx: Context, record: Any, wheel_id: int) -> Any:
+        return two_arguments(ctx, record)
+
+    return adapter
