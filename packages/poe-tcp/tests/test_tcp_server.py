@@ -963,7 +963,7 @@ class _Obj:
         ({"acceptor": _noop, "client_args": (1,)}, "not permitted without client_input"),
         ({"client_input": _noop, "client_error": 5}, "client_error must be callable"),
         ({"client_input": _noop, "concurrency": -2}, "concurrency"),
-        ({"client_input": _noop, "port": 70000}, "out of range"),
+        ({"client_input": _noop, "port": 70000}, "in 0..65535"),
         ({"client_input": _noop, "port": "80"}, "port must be an int"),
         ({"client_input": _noop, "domain": 12345}, "domain must be"),
         ({"client_input": _noop, "domain": socket.AF_UNIX}, "socket path"),
@@ -972,7 +972,7 @@ class _Obj:
         ({"client_input": _noop, "client_high_mark": 10}, "go together"),
         (
             {"client_input": _noop, "client_high_mark": 10, "client_low_mark": 0},
-            "must be above 0",
+            "client_low_mark must be an int >= 1",
         ),
         ({"client_input": _noop, "client_high": _noop}, "need client_high_mark"),
         ({"client_input": _noop, "inline_states": {"shutdown": _noop}}, "redefine 'shutdown'"),

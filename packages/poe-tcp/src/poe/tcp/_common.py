@@ -15,8 +15,9 @@ these helpers give every component the same rules and the same error messages:
 from __future__ import annotations
 
 import inspect
+import socket
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from poe.errors import InvalidArgument
 from poe.filter import Filter, LineFilter
@@ -73,14 +74,61 @@ def check_callback(value: object, name: str) -> Callback | None:
     return value
 
 
-def check_watermarks(high: int | None, low: int | None) -> None:
-    """High and low output watermarks are given together, with ``0 <= low < high``."""
+def check_watermarks(
+    high: object, low: object, on_high: object, on_low: object, names: tuple[str, str, str, str]
+) -> tuple[int | None, int | None]:
+    """Check output watermarks and return ``(high, low)``.
+
+    Both or neither, ints with ``1 <= low < high`` (``low`` is at least 1 because the wheel's
+    low event fires at or below it); the two callbacks only with them. ``names``: the four
+    arguments' names, for the messages.
+    """
+    high_name, low_name, high_cb, low_cb = names
     if (high is None) != (low is None):
-        msg = "high_mark and low_mark go together: give both or neither"
+        msg = f"{high_name} and {low_name} go together: give both or neither"
         raise InvalidArgument(msg)
-    if high is not None and low is not None and not 0 <= low < high:
-        msg = f"watermarks need 0 <= low_mark < high_mark, got low={low} high={high}"
+    if high is None or low is None:
+        if on_high is not None or on_low is not None:
+            msg = f"{high_cb} and {low_cb} need {high_name} and {low_name}"
+            raise InvalidArgument(msg)
+        return None, None
+    low_mark = check_int(low, low_name, 1)
+    high_mark = check_int(high, high_name, 2)
+    if not low_mark < high_mark:
+        msg = f"{low_name} must be below {high_name}, got {low_name}={low} {high_name}={high}"
         raise InvalidArgument(msg)
+    return high_mark, low_mark
+
+
+def check_int(value: object, name: str, low: int, high: int | None = None) -> int:
+    """``value`` if it is an int (not a bool) in ``low..high``; InvalidArgument otherwise."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bounds = f">= {low}" if high is None else f"in {low}..{high}"
+        msg = f"{name} must be an int {bounds}, not {value!r}"
+        raise InvalidArgument(msg)
+    return value
+
+
+#: The socket families the components speak.
+DOMAINS: Final = (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX)
+
+
+def check_domain(domain: object, component: str) -> int:
+    """``domain`` if it is one of :data:`DOMAINS`; InvalidArgument otherwise."""
+    if domain not in DOMAINS:
+        msg = f"{component}: domain must be socket.AF_INET, AF_INET6 or AF_UNIX, not {domain!r}"
+        raise InvalidArgument(msg)
+    assert isinstance(domain, int)
+    return domain
+
+
+def ignore(ctx: Context, *args: Any) -> None:
+    """A handler that does nothing (POE's ``sub { }``)."""
 
 
 def merge_states(

@@ -55,9 +55,11 @@ from poe.tcp._common import (
     check_alias,
     check_args,
     check_callback,
+    check_domain,
     check_filter,
     check_reserved,
     check_watermarks,
+    ignore,
     input_handler,
     make_filter,
     merge_states,
@@ -72,7 +74,6 @@ __all__ = ["TCPClient"]
 
 log: Final = logging.getLogger("poe.tcp")
 
-_DOMAINS: Final = (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX)
 
 #: The session's public events (POE's) and its internal ones (POE's names too).
 _PUBLIC: Final = ("_start", "connect", "reconnect", "shutdown", "put")
@@ -90,14 +91,6 @@ _INTERNAL: Final = (
 _ON_DEMAND: Final = "poe.tcp.TCPClient on demand"
 
 
-def _check_domain(domain: object) -> int:
-    if domain not in _DOMAINS:
-        msg = f"TCPClient: domain must be AF_INET, AF_INET6 or AF_UNIX, not {domain!r}"
-        raise InvalidArgument(msg)
-    assert isinstance(domain, int)
-    return domain
-
-
 def _check_bind_address(address: object) -> str | None:
     if address is not None and not isinstance(address, str):
         msg = f"TCPClient: bind_address must be a string, not {address!r}"
@@ -112,26 +105,6 @@ def _check_timeout(value: object) -> float | None:
         msg = f"TCPClient: connect_timeout must be a positive number of seconds, not {value!r}"
         raise InvalidArgument(msg)
     return float(value)
-
-
-def _check_marks(
-    high: object, low: object, on_high: Callback | None, on_low: Callback | None
-) -> tuple[int | None, int | None]:
-    for value, name in ((high, "high_mark"), (low, "low_mark")):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            msg = f"TCPClient: {name} must be an int, not {value!r}"
-            raise InvalidArgument(msg)
-    assert high is None or isinstance(high, int)
-    assert low is None or isinstance(low, int)
-    check_watermarks(high, low)
-    if low is not None and low < 1:
-        # ReadWriteWheel's low_event fires at or below the mark; it takes marks above 0.
-        msg = f"TCPClient: low_mark must be at least 1, got {low}"
-        raise InvalidArgument(msg)
-    if high is None and (on_high is not None or on_low is not None):
-        msg = "TCPClient: server_high and server_low need high_mark and low_mark"
-        raise InvalidArgument(msg)
-    return high, low
 
 
 def _check_tls(
@@ -266,7 +239,7 @@ class TCPClient:
         tls: ssl.SSLContext | None = None,
         server_hostname: str | None = None,
     ) -> None:
-        self._domain = _check_domain(domain)
+        self._domain = check_domain(domain, "TCPClient")
         self._address, self._port = self._check_target(remote_address, remote_port)
         self._bind_address = _check_bind_address(bind_address)
         self._bind_port = 0 if bind_port == 0 else _check_port(bind_port, "bind_port")
@@ -291,8 +264,12 @@ class TCPClient:
         self._output_filter = check_filter(output_filter, "output_filter")
         self._server_high = check_callback(server_high, "server_high")
         self._server_low = check_callback(server_low, "server_low")
-        self._high_mark, self._low_mark = _check_marks(
-            high_mark, low_mark, self._server_high, self._server_low
+        self._high_mark, self._low_mark = check_watermarks(
+            high_mark,
+            low_mark,
+            self._server_high,
+            self._server_low,
+            ("TCPClient: high_mark", "low_mark", "server_high", "server_low"),
         )
         self._args = check_args(args, "TCPClient: args")
         self._tls, self._server_hostname = _check_tls(tls, server_hostname, self._domain)
@@ -307,7 +284,7 @@ class TCPClient:
         user_child = extra.pop("_child", None)
         states = merge_states(self._states(), extra, "TCPClient")
         states["_stop"] = self._on_stop
-        states["_child"] = check_callback(user_child, "inline_states['_child']") or _ignore
+        states["_child"] = check_callback(user_child, "inline_states['_child']") or ignore
         session = Session.create(
             kernel,
             inline_states=states,
@@ -650,10 +627,6 @@ class TCPClient:
         # After shutdown they would be ignored anyway; cleared, they do not hold the session.
         ctx.kernel.delay("reconnect")
         ctx.kernel.delay("connect")
-
-
-def _ignore(ctx: Context, *args: Any) -> None:
-    """A handler that does nothing (``_child``, to keep ASSERT_STATES quiet, as POE)."""
 
 
 def _default_connect_error(ctx: Context, operation: str, errnum: int, errstr: str) -> None:

@@ -63,9 +63,12 @@ from poe.tcp._common import (
     Callback,
     FilterSpec,
     check_callback,
+    check_domain,
     check_filter,
+    check_int,
     check_reserved,
     check_watermarks,
+    ignore,
     input_handler,
     make_filter,
     merge_states,
@@ -103,12 +106,6 @@ LINGER_SECONDS: Final = 2.0
 _EXHAUSTED: Final = frozenset({_errno.EMFILE, _errno.ENFILE, _errno.ENOBUFS, _errno.ENOMEM})
 _RETRY_FIRST: Final = 0.05
 _RETRY_MAX: Final = 1.0
-
-_DOMAINS: Final = {
-    socket.AF_INET: "AF_INET",
-    socket.AF_INET6: "AF_INET6",
-    socket.AF_UNIX: "AF_UNIX",
-}
 
 _CONNECTION_OPTIONS: Final = (
     "client_connected",
@@ -244,11 +241,11 @@ class TCPServer:
             msg = "TCPServer needs either an acceptor or a client_input, but not both"
             raise InvalidArgument(msg)
         self._kernel = kernel
-        self._domain = _check_domain(domain)
+        self._domain = check_domain(domain, "TCPServer")
         self._bind_address, self._bind_port = _bind_target(domain, address, hostname, port)
         self._alias = alias
         self._concurrency = _check_concurrency(concurrency)
-        self._backlog = _check_int(backlog, "backlog", minimum=0)
+        self._backlog = check_int(backlog, "backlog", 0)
         self._acceptor = check_callback(acceptor, "acceptor")
         self._error = check_callback(error, "error")
         self._started = check_callback(started, "started")
@@ -306,13 +303,13 @@ class TCPServer:
         self._filter = check_filter(client_filter, "client_filter")
         self._input_filter = check_filter(client_input_filter, "client_input_filter")
         self._output_filter = check_filter(client_output_filter, "client_output_filter")
-        check_watermarks(client_high_mark, client_low_mark)
-        if client_low_mark is not None and client_low_mark <= 0:
-            msg = f"client_low_mark must be above 0, got {client_low_mark}"
-            raise InvalidArgument(msg)
-        if client_high_mark is None and (client_high is not None or client_low is not None):
-            msg = "client_high and client_low need client_high_mark and client_low_mark"
-            raise InvalidArgument(msg)
+        client_high_mark, client_low_mark = check_watermarks(
+            client_high_mark,
+            client_low_mark,
+            client_high,
+            client_low,
+            ("client_high_mark", "client_low_mark", "client_high", "client_low"),
+        )
         self._high_mark = client_high_mark
         self._low_mark = client_low_mark
         self._client_args = tuple(client_args)
@@ -357,7 +354,7 @@ class TCPServer:
             inline_states={
                 "_start": self._listener_start,
                 "_stop": self._listener_stop,
-                "_child": _ignore,
+                "_child": ignore,
                 "tcp_server_got_connection": self._accepted,
                 "tcp_server_got_error": self._listener_error,
                 "tcp_server_resume_accept": self._resume_after_shortage,
@@ -703,7 +700,7 @@ class TCPServer:
             return
         if not heap["shutdown"]:
             heap["shutdown"] = True
-            ctx.kernel.state("tcp_server_got_input", _ignore)  # POE: input ignored from now on
+            ctx.kernel.state("tcp_server_got_input", ignore)  # POE: input ignored from now on
         if heap["got_an_error"] or not wheel.get_driver_out_octets():
             self._disconnect(ctx, wheel)
 
@@ -782,26 +779,8 @@ class TCPServer:
 # ==================================================================== helpers
 
 
-def _ignore(ctx: Context, *args: Any) -> None:
-    """A handler that does nothing (POE's ``sub { }``)."""
-
-
-def _check_domain(domain: int) -> int:
-    if domain not in _DOMAINS:
-        msg = f"domain must be socket.AF_INET, AF_INET6 or AF_UNIX, not {domain!r}"
-        raise InvalidArgument(msg)
-    return domain
-
-
-def _check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        msg = f"{name} must be an int >= {minimum}, not {value!r}"
-        raise InvalidArgument(msg)
-    return value
-
-
 def _check_concurrency(value: object) -> int:
-    return _check_int(value, "concurrency", minimum=-1)
+    return check_int(value, "concurrency", -1)
 
 
 def _bind_target(
@@ -819,10 +798,7 @@ def _bind_target(
             msg = "a UNIX-domain server has no port"
             raise InvalidArgument(msg)
         return address, 0
-    port = _check_int(port, "port", minimum=0)
-    if port > 65535:
-        msg = f"port {port} is out of range"
-        raise InvalidArgument(msg)
+    port = check_int(port, "port", 0, 65535)
     host = address if address is not None else hostname
     if host is None:
         return ("::" if domain == socket.AF_INET6 else "0.0.0.0"), port

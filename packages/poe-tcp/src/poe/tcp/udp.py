@@ -39,6 +39,7 @@ from poe.tcp._common import (
     check_alias,
     check_args,
     check_callback,
+    check_int,
     check_reserved,
     merge_states,
 )
@@ -111,8 +112,8 @@ class UDPSocket:
         if bind_address is None:
             bind_address = "::1" if domain == socket.AF_INET6 else "127.0.0.1"
         address = _check_str(bind_address, "bind_address")
-        port = _check_int(bind_port, "bind_port", 0, 65535)
-        self._max = _check_int(max_datagram, "max_datagram", 1, 65535)
+        port = check_int(bind_port, "bind_port", 0, 65535)
+        self._max = check_int(max_datagram, "max_datagram", 1, 65535)
         self._alias = check_alias(alias, "UDPSocket")
         self._args = check_args(args, "UDPSocket: args")
         on_datagram = check_callback(datagram, "datagram")
@@ -180,7 +181,7 @@ class UDPSocket:
             msg = f"UDPSocket.send: data must be bytes, not {type(given).__name__}"
             raise InvalidArgument(msg)
         address = _check_str(address, "UDPSocket.send: address")
-        port = _check_int(port, "UDPSocket.send: port", 1, 65535)
+        port = check_int(port, "UDPSocket.send: port", 1, 65535)
         self._kernel.post(self._session_id, "send", bytes(data), address, port)
 
     def shutdown(self) -> None:
@@ -343,13 +344,6 @@ def _drain_error_queue(sock: socket.socket) -> None:
 def _check_str(value: object, name: str) -> str:
     if not isinstance(value, str) or not value:
         msg = f"{name} must be a non-empty string, not {value!r}"
-        raise InvalidArgument(msg)
-    return value
-
-
-def _check_int(value: object, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        msg = f"{name} must be an int in {low}..{high}, not {value!r}"
         raise InvalidArgument(msg)
     return value
 
