@@ -84,7 +84,7 @@ PACKAGES: dict[str, PackageSpec] = {
     "poe-tcp": {
         "path": "packages/poe-tcp",
         "loops": ["asyncio", "uvloop", "select"],
-        "extras": [],
+        "extras": ["uvloop"],
         "module": "poe.tcp",
     },
 }

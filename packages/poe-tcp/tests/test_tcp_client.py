@@ -324,8 +324,8 @@ def test_ipv4_and_ipv6(kernel: Kernel, loopback: tuple[int, str]) -> None:
     assert peers == [(family, host, server.port)]
 
 
-def test_unix_socket(kernel: Kernel, tmp_path: Path) -> None:
-    path = str(tmp_path / "server.sock")
+def test_unix_socket(kernel: Kernel, socket_dir: Path) -> None:
+    path = str(socket_dir / "server.sock")
     log: list[str] = []
     watchdog = Watchdog(kernel)
     PlainServer(kernel, log, domain=socket.AF_UNIX, address=path)

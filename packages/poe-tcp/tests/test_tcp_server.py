@@ -214,9 +214,9 @@ def test_default_address_listens_on_every_interface(kernel: Kernel, peers: Peers
 
 
 def test_unix_socket_replaces_a_stale_file_and_removes_its_own(
-    kernel: Kernel, tmp_path: Path, peers: Peers
+    kernel: Kernel, socket_dir: Path, peers: Peers
 ) -> None:
-    path = str(tmp_path / "server.sock")
+    path = str(socket_dir / "server.sock")
     with socket.socket(socket.AF_UNIX) as dead:  # a server that died: its file stays behind
         dead.bind(path)
     seen: dict[str, Any] = {}
@@ -241,8 +241,8 @@ def test_unix_socket_replaces_a_stale_file_and_removes_its_own(
     assert not os.path.exists(path)
 
 
-def test_unix_socket_in_use_is_left_alone(kernel: Kernel, tmp_path: Path) -> None:
-    path = str(tmp_path / "busy.sock")
+def test_unix_socket_in_use_is_left_alone(kernel: Kernel, socket_dir: Path) -> None:
+    path = str(socket_dir / "busy.sock")
     errors: list[tuple[str, int]] = []
     with socket.socket(socket.AF_UNIX) as live:
         live.bind(path)

@@ -15,6 +15,9 @@ depends on poe-core gets these fixtures:
 ``loopback``
     ``(address_family, host)`` for the IPv4 and the IPv6 loopback, one test each (IPv6 is
     skipped where ``::1`` cannot be bound).
+``socket_dir``
+    A new, short directory (``/tmp/poe-XXXXXXXX``) for UNIX-domain socket paths, removed after
+    the test: ``tmp_path`` can exceed the 107 bytes a socket path may have.
 ``tls_certificates`` / ``tls_server_context`` / ``tls_client_context``
     A throw-away CA and a server certificate for localhost and 127.0.0.1 (made once per test
     session with ``cryptography``; tests using them are skipped without it), and SSL contexts
@@ -29,7 +32,10 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -171,3 +177,13 @@ def loopback(request: pytest.FixtureRequest) -> tuple[int, str]:
     if family == socket.AF_INET6 and not _ipv6_loopback():
         pytest.skip("no IPv6 loopback here")
     return (family, host)
+
+
+@pytest.fixture
+def socket_dir() -> Iterator[Path]:
+    """A short directory for UNIX-domain socket paths (``tmp_path`` may be too long for one)."""
+    path = Path(tempfile.mkdtemp(prefix="poe-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
