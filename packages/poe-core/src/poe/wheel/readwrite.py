@@ -35,11 +35,15 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any
 
+from poe._core import _TRACE_CALLER
 from poe.driver import SysRWDriver
 from poe.errors import InvalidArgument
 from poe.filter import FilterError, LineFilter
 from poe.loop import Mode
+from poe.session import Context
 from poe.wheel._base import WheelBase, error_of, rename_events
+
+_tuple_new = tuple.__new__
 
 if TYPE_CHECKING:
     from poe.driver import Driver
@@ -250,7 +254,50 @@ class ReadWriteWheel(WheelBase):
             if not records:
                 return
             for record in records:
-                emit(self._input_event, record, wheel_id)
+                event = self._input_event
+                handler = self._direct_handler(event)
+                if handler is None:
+                    emit(event, record, wheel_id)
+                    continue
+                # kernel.call's fast path, inlined: the hottest line of a line server.
+                session = self._session
+                handler(
+                    _tuple_new(
+                        Context,
+                        (
+                            self._kernel,
+                            session,
+                            session.heap,
+                            event,
+                            session,
+                            (record, wheel_id),
+                            self._kernel._active_event,
+                            None,
+                            None,
+                        ),
+                    ),
+                    record,
+                    wheel_id,
+                )
+
+    def _direct_handler(self, event: str | None) -> Any:
+        """The session's handler of ``event`` when the kernel would just call it, else None.
+
+        That is: a plain session (no options that change dispatch, ``_k_fast``) which is the
+        active one (the wheel's own watcher runs), alive, with its own handler for ``event``,
+        and no caller tracing. Anything else takes :meth:`_emit` and the kernel's rules.
+        """
+        session = self._session
+        table = session._k_fast
+        if (
+            event is None
+            or table is None
+            or _TRACE_CALLER
+            or not session._k_alive
+            or self._kernel._active_session is not session
+        ):
+            return None
+        return table.get(event)
 
     def _writable(self) -> bool:
         """The output is still watched (a failed write unwatches it: no more attempts)."""
