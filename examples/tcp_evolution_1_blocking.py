@@ -5,9 +5,9 @@ with ``bye`` before hanging up. This first server is what anyone writes first: `
 then read and answer lines until the client leaves, then ``accept()`` again. It works, but
 while it waits on one client's ``recv()`` nobody else is served.
 
-The scripted visitors show it. Alice connects and talks; Bob connects and talks too, but gets
-no answer while Alice is still connected (his line waits in the kernel's socket buffer until
-the server is done with her). Only when Alice says ``quit`` does the server come back to
+The scripted visitors (``_tcp_script.py``, the same in every step) show it. Alice connects and
+talks; Bob connects and talks too, but gets no answer while Alice is still connected (his line
+waits in the kernel's socket buffer until the server is done with her). Only when Alice says ``quit`` does the server come back to
 ``accept()`` and hear Bob. (The server runs in a thread here only so that one program can play
 both parts; the server itself is the point.)
 """
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import socket
 import threading
+
+from _tcp_script import visit
 
 
 def serve(listener: socket.socket, clients: int) -> None:
@@ -30,58 +32,6 @@ def serve(listener: socket.socket, clients: int) -> None:
                 if line == b"quit":
                     break
     listener.close()
-
-
-# -- the scripted visitors (the same in every step) ---------------------------------------------
-class Visitor:
-    """A blocking client that prints what it sends and what it gets back."""
-
-    def __init__(self, name: str, port: int) -> None:
-        self.name = name
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.unanswered = 0
-
-    def say(self, line: str) -> None:
-        print(f"{self.name} sends: {line}")
-        self.sock.sendall(f"{line}\r\n".encode())
-        self.unanswered += 1
-
-    def listen(self, timeout: float = 5.0) -> None:
-        """Print the next answer, if one is owed; give up after ``timeout`` seconds."""
-        if not self.unanswered:
-            return
-        self.sock.settimeout(timeout)
-        answer = b""
-        try:
-            while not answer.endswith(b"\n"):
-                chunk = self.sock.recv(1)  # one octet at a time: never read past the line
-                if not chunk:
-                    break
-                answer += chunk
-        except TimeoutError:
-            print(f"{self.name} gets: nothing yet (the server is busy elsewhere)")
-            return
-        self.unanswered -= 1
-        print(f"{self.name} gets: {answer.decode().strip() or '(connection closed)'}")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def visit(port: int) -> None:
-    alice = Visitor("alice", port)
-    alice.say("hello")
-    alice.listen()
-    bob = Visitor("bob", port)  # connecting succeeds: the system accepts on the server's behalf
-    bob.say("hi there")
-    bob.listen(timeout=0.5)  # no need to wait 5 s: if the answer is not here now, it is late
-    alice.say("quit")
-    alice.listen()
-    alice.close()
-    bob.listen()  # still owed an answer? Then it comes now that alice has gone
-    bob.say("quit")
-    bob.listen()
-    bob.close()
 
 
 def main() -> None:

@@ -13,9 +13,7 @@ its alias); the listener session ends once its last connection has.
 
 from __future__ import annotations
 
-import socket
-import threading
-
+from _tcp_script import run_with_visitors
 from poe.kernel import Kernel
 from poe.session import Context
 from poe.tcp import TCPServer
@@ -38,58 +36,6 @@ def client_disconnected(ctx: Context) -> None:
         ctx.kernel.post("echo", "shutdown")  # the listener: stop accepting
 
 
-# -- the scripted visitors (the same in every step) ---------------------------------------------
-class Visitor:
-    """A blocking client that prints what it sends and what it gets back."""
-
-    def __init__(self, name: str, port: int) -> None:
-        self.name = name
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.unanswered = 0
-
-    def say(self, line: str) -> None:
-        print(f"{self.name} sends: {line}")
-        self.sock.sendall(f"{line}\r\n".encode())
-        self.unanswered += 1
-
-    def listen(self, timeout: float = 5.0) -> None:
-        """Print the next answer, if one is owed; give up after ``timeout`` seconds."""
-        if not self.unanswered:
-            return
-        self.sock.settimeout(timeout)
-        answer = b""
-        try:
-            while not answer.endswith(b"\n"):
-                chunk = self.sock.recv(1)  # one octet at a time: never read past the line
-                if not chunk:
-                    break
-                answer += chunk
-        except TimeoutError:
-            print(f"{self.name} gets: nothing yet (the server is busy elsewhere)")
-            return
-        self.unanswered -= 1
-        print(f"{self.name} gets: {answer.decode().strip() or '(connection closed)'}")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def visit(port: int) -> None:
-    alice = Visitor("alice", port)
-    alice.say("hello")
-    alice.listen()
-    bob = Visitor("bob", port)  # connecting succeeds: the system accepts on the server's behalf
-    bob.say("hi there")
-    bob.listen(timeout=0.5)  # no need to wait 5 s: if the answer is not here now, it is late
-    alice.say("quit")
-    alice.listen()
-    alice.close()
-    bob.listen()  # still owed an answer? Then it comes now that alice has gone
-    bob.say("quit")
-    bob.listen()
-    bob.close()
-
-
 def main() -> None:
     kernel = Kernel()
     server = TCPServer(
@@ -101,10 +47,7 @@ def main() -> None:
         client_disconnected=client_disconnected,
     )
     assert server.port is not None
-    visitors = threading.Thread(target=visit, args=(server.port,), daemon=True)
-    visitors.start()
-    kernel.run()
-    visitors.join()
+    run_with_visitors(kernel, server.port)
     print(f"server: served {len(served)} clients at the same time")
 
 

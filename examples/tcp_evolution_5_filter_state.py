@@ -17,11 +17,10 @@ The protocol grows two commands, ``shout TEXT`` and ``stats``, and the visitors 
 
 from __future__ import annotations
 
-import socket
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from _tcp_script import run_with_visitors
 from poe.filter import FilterBase, LineFilter
 from poe.kernel import Kernel
 from poe.session import Context
@@ -91,61 +90,6 @@ def client_disconnected(ctx: Context) -> None:
         ctx.kernel.post("echo", "shutdown")
 
 
-# -- the scripted visitors (the same class in every step; a longer visit) ---------------------------------------------
-class Visitor:
-    """A blocking client that prints what it sends and what it gets back."""
-
-    def __init__(self, name: str, port: int) -> None:
-        self.name = name
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.unanswered = 0
-
-    def say(self, line: str) -> None:
-        print(f"{self.name} sends: {line}")
-        self.sock.sendall(f"{line}\r\n".encode())
-        self.unanswered += 1
-
-    def listen(self, timeout: float = 5.0) -> None:
-        """Print the next answer, if one is owed; give up after ``timeout`` seconds."""
-        if not self.unanswered:
-            return
-        self.sock.settimeout(timeout)
-        answer = b""
-        try:
-            while not answer.endswith(b"\n"):
-                chunk = self.sock.recv(1)  # one octet at a time: never read past the line
-                if not chunk:
-                    break
-                answer += chunk
-        except TimeoutError:
-            print(f"{self.name} gets: nothing yet (the server is busy elsewhere)")
-            return
-        self.unanswered -= 1
-        print(f"{self.name} gets: {answer.decode().strip() or '(connection closed)'}")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def visit(port: int) -> None:
-    alice = Visitor("alice", port)
-    alice.say("hello")
-    alice.listen()
-    bob = Visitor("bob", port)
-    bob.say("hi there")
-    bob.listen(timeout=0.5)
-    alice.say("shout hello bob")
-    alice.listen()
-    alice.say("stats")
-    alice.listen()
-    alice.say("quit")
-    alice.listen()
-    alice.close()
-    bob.say("quit")
-    bob.listen()
-    bob.close()
-
-
 def main() -> None:
     kernel = Kernel()
     server = TCPServer(
@@ -159,10 +103,8 @@ def main() -> None:
         client_disconnected=client_disconnected,
     )
     assert server.port is not None
-    visitors = threading.Thread(target=visit, args=(server.port,), daemon=True)
-    visitors.start()
-    kernel.run()
-    visitors.join()
+    more = ["shout hello bob", "stats"]  # alice tries the new commands before she quits
+    run_with_visitors(kernel, server.port, more)
     print(f"server: served {len(served)} clients at the same time")
 
 

@@ -14,7 +14,8 @@ Three details make it a correct forwarder:
 * whichever side hangs up, the other is closed after its pending output is written.
 
 ``tcp_forwarder_wheels.py`` is the same proxy on bare SocketFactory and ReadWrite wheels, and
-prints the same transcript. The transcript only shows steps whose order is fixed by cause and
+prints the same transcript: the real server and the scripted client that both run against are
+in ``_forwarder_script.py``. The transcript only shows steps whose order is fixed by cause and
 effect (the client cannot hear an echo before the server printed the line), so it is the same
 on every run.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import socket
 
+from _forwarder_script import run_client, start_server
 from poe.errors import SessionNotFound
 from poe.filter import StreamFilter
 from poe.kernel import Kernel
@@ -97,52 +99,15 @@ def upstream_disconnected(ctx: Context) -> None:
         ctx.kernel.post(ctx.heap["owner"], "server_gone")
 
 
-# -- the real server and the scripted client: the scenery ---------------------------------------
-def server_greets(ctx: Context) -> None:
-    ctx.heap["client"].put("hello from the server")
-
-
-def server_input(ctx: Context, line: str) -> None:
-    print(f"server: got {line!r}")
-    ctx.heap["client"].put(f"echo: {line}")
-
-
-def server_disconnected(ctx: Context) -> None:
-    print("server: the proxy hung up")
-    ctx.kernel.post("server", "shutdown")  # the demo is over: both listeners stop
-    ctx.kernel.post("proxy", "shutdown")
-
-
-SCRIPT = {"hello from the server": "ping", "echo: ping": "one more line"}
-
-
-def client_input(ctx: Context, line: str, wheel_id: int) -> None:
-    print(f"client: got {line!r}")
-    reply = SCRIPT.get(line)
-    if reply is None:
-        print("client: hanging up")
-        ctx.kernel.yield_("shutdown")
-        return
-    print(f"client: sending {reply!r}")
-    ctx.heap["server"].put(reply)
-
-
 def main() -> None:
     kernel = Kernel()
-    server = TCPServer(
-        kernel,
-        address="127.0.0.1",
-        alias="server",
-        client_connected=server_greets,
-        client_input=server_input,
-        client_disconnected=server_disconnected,
-    )
+    server_port = start_server(kernel)  # the real server, from _forwarder_script
     proxy = TCPServer(
         kernel,
         address="127.0.0.1",
         alias="proxy",
         client_filter=StreamFilter(),
-        client_args=(server.port,),
+        client_args=(server_port,),
         client_connected=proxy_connected,
         client_input=proxy_input,
         client_disconnected=proxy_disconnected,
@@ -153,10 +118,7 @@ def main() -> None:
         },
     )
     assert proxy.port is not None
-    print("client: connecting to the proxy")
-    TCPClient(kernel, remote_address="127.0.0.1", remote_port=proxy.port, server_input=client_input)
-    kernel.run()
-    print("everyone has gone: kernel.run() returned")
+    run_client(kernel, proxy.port)  # the scripted client, until everyone has gone
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ directions apart. The rest is bookkeeping the components did for us: queue what 
 sends before the server side is up, and when one side hangs up, close the other once its
 output is written (``flushed_event``).
 
-The real server and the scripted client are the same TCPServer and TCPClient as in the
-components version, and the transcript is the same.
+The real server and the scripted client are the components version's, shared through
+``_forwarder_script.py``, and the transcript is the same.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from _forwarder_script import run_client, start_server
 from poe.filter import StreamFilter
 from poe.kernel import Kernel
 from poe.session import Context, Session
-from poe.tcp import TCPClient, TCPServer
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
 
@@ -166,52 +166,12 @@ FORWARDER: dict[str, Callable[..., Any]] = {
 }
 
 
-# -- the real server and the scripted client: the scenery ---------------------------------------
-def server_greets(ctx: Context) -> None:
-    ctx.heap["client"].put("hello from the server")
-
-
-def server_input(ctx: Context, line: str) -> None:
-    print(f"server: got {line!r}")
-    ctx.heap["client"].put(f"echo: {line}")
-
-
-def server_disconnected(ctx: Context) -> None:
-    print("server: the proxy hung up")
-    ctx.kernel.post("server", "shutdown")  # the demo is over: both listeners stop
-    ctx.kernel.post("proxy", "shutdown")
-
-
-SCRIPT = {"hello from the server": "ping", "echo: ping": "one more line"}
-
-
-def client_input(ctx: Context, line: str, wheel_id: int) -> None:
-    print(f"client: got {line!r}")
-    reply = SCRIPT.get(line)
-    if reply is None:
-        print("client: hanging up")
-        ctx.kernel.yield_("shutdown")
-        return
-    print(f"client: sending {reply!r}")
-    ctx.heap["server"].put(reply)
-
-
 def main() -> None:
     kernel = Kernel()
-    server = TCPServer(
-        kernel,
-        address="127.0.0.1",
-        alias="server",
-        client_connected=server_greets,
-        client_input=server_input,
-        client_disconnected=server_disconnected,
-    )
-    proxy = Session.create(kernel, inline_states=PROXY, args=(server.port,))
+    server_port = start_server(kernel)  # the real server, from _forwarder_script
+    proxy = Session.create(kernel, inline_states=PROXY, args=(server_port,))
     proxy_port = proxy.get_heap()["listener"].getsockname()[1]
-    print("client: connecting to the proxy")
-    TCPClient(kernel, remote_address="127.0.0.1", remote_port=proxy_port, server_input=client_input)
-    kernel.run()
-    print("everyone has gone: kernel.run() returned")
+    run_client(kernel, proxy_port)  # the scripted client, until everyone has gone
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ work from a plain checkout. It must exit with status 0 within the timeout. When
 those same files, so the docs cannot drift from what the programs really print. Examples whose
 output depends on timing or process ids (the showcase) have no ``.out`` file.
 
+A file whose name starts with ``_`` (``examples/_tcp_script.py``) is not an example but a helper
+that several examples import (they run with ``examples/`` as their script directory, so a plain
+``import _name`` finds it): it is not run by itself, and needs no ``.out`` file.
+
 To refresh an expected output after an intended change::
 
     PYTHONPATH=packages/poe-core/src python examples/NAME.py > examples/NAME.out
@@ -28,7 +32,8 @@ DOCS = ROOT / "docs"
 SOURCES = [str(src) for src in sorted((ROOT / "packages").glob("*/src"))]
 TIMEOUT = 60.0
 
-SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+#: The examples; files named ``_*.py`` are helpers they import, not programs of their own.
+SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
 #: Examples that use POSIX-only facilities (OS signals, child processes).
 POSIX_ONLY = {"os_signals", "showcase"}
 

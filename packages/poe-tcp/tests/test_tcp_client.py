@@ -2,12 +2,14 @@
 
 The servers are plain poe sessions (a listening SocketFactoryWheel and a ReadWriteWheel per
 connection) in the same kernel, not TCPServer, so a client bug cannot hide behind a server bug.
-Every test runs under a watchdog: a session that stops the kernel and fails the test when the
-scenario has not finished in time, so a hang fails fast instead of at the global timeout.
+Every test runs under a watchdog (conftest.py's ``watchdog`` fixture): a session that stops the
+kernel and fails the test when the scenario has not finished in time, so a hang fails fast
+instead of at the global timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import logging
@@ -16,9 +18,9 @@ import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,38 +32,12 @@ from poe.session import Context, Session
 from poe.tcp import Backoff, TCPClient
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
+if TYPE_CHECKING:
+    from conftest import Watchdog
+
 pytestmark = pytest.mark.timeout(30)
 
 HOST = "127.0.0.1"
-WATCHDOG = 10.0
-
-
-class Watchdog:
-    """Stops the kernel if the test's scenario has not called :meth:`done` within ``seconds``."""
-
-    def __init__(self, kernel: Kernel, seconds: float = WATCHDOG) -> None:
-        self.kernel = kernel
-        self.fired = False
-        self.session = Session.create(
-            kernel,
-            inline_states={
-                "_start": lambda ctx: ctx.kernel.delay("fire", seconds),
-                "fire": self._fire,
-                "done": lambda ctx: ctx.kernel.delay("fire"),
-            },
-        )
-
-    def _fire(self, ctx: Context) -> None:
-        self.fired = True
-        ctx.kernel.stop()
-
-    def done(self) -> None:
-        if self.session.alive:
-            self.kernel.post(self.session, "done")
-
-    def run(self) -> None:
-        self.kernel.run()
-        assert not self.fired, "the scenario did not finish in time"
 
 
 class PlainServer:
@@ -191,7 +167,10 @@ def unused_port() -> int:
 
 
 def oracle_client(kernel: Kernel, log: list[str], watchdog: Watchdog, **options: Any) -> TCPClient:
-    """A client playing the oracle's script: ping after hello, bye after the echo."""
+    """A client playing the oracle's script: ping after hello, bye after the echo.
+
+    ``options`` go to TCPClient, over the logging callbacks; ``remote_address`` defaults to HOST.
+    """
 
     def server_input(ctx: Context, line: str, wheel_id: int) -> None:
         log.append(f"C:ServerInput({line})")
@@ -209,6 +188,7 @@ def oracle_client(kernel: Kernel, log: list[str], watchdog: Watchdog, **options:
         watchdog.done()
 
     callbacks: dict[str, Any] = {
+        "remote_address": HOST,
         "started": lambda ctx: log.append("C:Started"),
         "connected": lambda ctx, sock, address, port: log.append("C:Connected"),
         "server_input": server_input,
@@ -241,11 +221,10 @@ def client_side(log: list[str]) -> list[str]:
 # -- the oracle's exchange ----------------------------------------------------------------------
 
 
-def test_oracle_trace_from_the_client_side(kernel: Kernel) -> None:
+def test_oracle_trace_from_the_client_side(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log)
-    client = oracle_client(kernel, log, watchdog, remote_address=HOST, remote_port=server.port)
+    client = oracle_client(kernel, log, watchdog, remote_port=server.port)
     watchdog.run()
     assert client_side(log) == CLIENT_TRACE
     assert [e for e in log if e.startswith("S:")] == [
@@ -299,11 +278,10 @@ def test_client_trace_matches_perl_poe() -> None:
     assert done.stdout.split() == CLIENT_TRACE
 
 
-def test_ipv4_and_ipv6(kernel: Kernel, loopback: tuple[int, str]) -> None:
+def test_ipv4_and_ipv6(kernel: Kernel, loopback: tuple[int, str], watchdog: Watchdog) -> None:
     family, host = loopback
     log: list[str] = []
     peers: list[Any] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log, domain=family, address=host)
 
     def connected(ctx: Context, sock: socket.socket, address: str, port: int) -> None:
@@ -324,55 +302,46 @@ def test_ipv4_and_ipv6(kernel: Kernel, loopback: tuple[int, str]) -> None:
     assert peers == [(family, host, server.port)]
 
 
-def test_unix_socket(kernel: Kernel, socket_dir: Path) -> None:
+def test_unix_socket(kernel: Kernel, socket_dir: Path, watchdog: Watchdog) -> None:
     path = str(socket_dir / "server.sock")
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     PlainServer(kernel, log, domain=socket.AF_UNIX, address=path)
     oracle_client(kernel, log, watchdog, remote_address=path, domain=socket.AF_UNIX)
     watchdog.run()
     assert client_side(log) == CLIENT_TRACE
 
 
+# server_hostname defaults to the address: the certificate names 127.0.0.1 too.
+@pytest.mark.parametrize("server_hostname", [None, "localhost"], ids=["address", "host_name"])
 def test_tls(
-    kernel: Kernel, tls_server_context: ssl.SSLContext, tls_client_context: ssl.SSLContext
+    kernel: Kernel,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
+    watchdog: Watchdog,
+    server_hostname: str | None,
 ) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
-    server = PlainServer(kernel, log, tls=tls_server_context)
-    # server_hostname defaults to the address: the certificate names 127.0.0.1 too.
-    oracle_client(
-        kernel, log, watchdog, remote_address=HOST, remote_port=server.port, tls=tls_client_context
-    )
-    watchdog.run()
-    assert client_side(log) == CLIENT_TRACE
-
-
-def test_tls_with_a_host_name(
-    kernel: Kernel, tls_server_context: ssl.SSLContext, tls_client_context: ssl.SSLContext
-) -> None:
-    log: list[str] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log, tls=tls_server_context)
     oracle_client(
         kernel,
         log,
         watchdog,
-        remote_address=HOST,
         remote_port=server.port,
         tls=tls_client_context,
-        server_hostname="localhost",
+        server_hostname=server_hostname,
     )
     watchdog.run()
     assert client_side(log) == CLIENT_TRACE
 
 
 def test_tls_certificate_for_another_name_fails(
-    kernel: Kernel, tls_server_context: ssl.SSLContext, tls_client_context: ssl.SSLContext
+    kernel: Kernel,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
+    watchdog: Watchdog,
 ) -> None:
     log: list[str] = []
     errors: list[tuple[str, int, str]] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log, tls=tls_server_context, greet=None)
 
     def server_error(ctx: Context, op: str, code: int, text: str) -> None:
@@ -387,7 +356,6 @@ def test_tls_certificate_for_another_name_fails(
         kernel,
         log,
         watchdog,
-        remote_address=HOST,
         remote_port=server.port,
         tls=tls_client_context,
         server_hostname="not-the-server.example",
@@ -406,19 +374,17 @@ def test_tls_certificate_for_another_name_fails(
 # -- connecting ---------------------------------------------------------------------------------
 
 
-def test_connect_error_on_a_closed_port(kernel: Kernel) -> None:
+def test_connect_error_on_a_closed_port(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
-    oracle_client(kernel, log, watchdog, remote_address=HOST, remote_port=unused_port())
+    oracle_client(kernel, log, watchdog, remote_port=unused_port())
     watchdog.run()
     refused = os.strerror(errno.ECONNREFUSED)
     assert log == ["C:Started", f"C:ConnectError(connect,{errno.ECONNREFUSED},{refused})"]
 
 
 def test_default_connect_error_logs_a_warning(
-    kernel: Kernel, caplog: pytest.LogCaptureFixture
+    kernel: Kernel, caplog: pytest.LogCaptureFixture, watchdog: Watchdog
 ) -> None:
-    watchdog = Watchdog(kernel)
     TCPClient(
         kernel,
         remote_address=HOST,
@@ -434,55 +400,44 @@ def test_default_connect_error_logs_a_warning(
     assert f"got connect error {errno.ECONNREFUSED}" in caplog.text
 
 
-def _full_backlog_listener() -> tuple[socket.socket, list[socket.socket]] | None:
+@pytest.fixture
+def full_backlog() -> Iterator[socket.socket]:
     """A listener that never accepts, its backlog filled so that new SYNs are dropped.
 
     Linux keeps ``backlog + 1`` connections in the accept queue; once it is full, further SYNs
     are dropped (``tcp_abort_on_overflow`` is 0 by default) and a connect stays pending: a
-    connect timeout that only loopback traffic can trigger.
+    connect timeout that only loopback traffic can trigger. Skips the test where a connect to a
+    full backlog does not stay pending.
     """
     import select
 
-    listener = socket.socket()
-    listener.bind((HOST, 0))
-    listener.listen(0)
-    fillers: list[socket.socket] = []
-    for _ in range(8):
-        probe = socket.socket()
-        probe.setblocking(False)
-        probe.connect_ex(listener.getsockname())
-        fillers.append(probe)
-        _, ready, _ = select.select([], [probe], [], 0.2)
-        if not ready:
-            return listener, fillers  # this one hangs: the queue is full
-    listener.close()
-    for probe in fillers:
-        probe.close()
-    return None
+    with contextlib.ExitStack() as stack:
+        listener = stack.enter_context(socket.socket())
+        listener.bind((HOST, 0))
+        listener.listen(0)
+        for _ in range(8):
+            probe = stack.enter_context(socket.socket())
+            probe.setblocking(False)
+            probe.connect_ex(listener.getsockname())
+            _, ready, _ = select.select([], [probe], [], 0.2)
+            if not ready:  # this one hangs: the queue is full
+                yield listener
+                return
+    pytest.skip("this system does not leave connects to a full backlog pending")
 
 
-def test_connect_timeout(kernel: Kernel) -> None:
-    full = _full_backlog_listener()
-    if full is None:
-        pytest.skip("this system does not leave connects to a full backlog pending")
-    listener, fillers = full
+# full_backlog comes before watchdog: it may skip, and must do so before the watchdog exists.
+def test_connect_timeout(kernel: Kernel, full_backlog: socket.socket, watchdog: Watchdog) -> None:
     log: list[str] = []
-    try:
-        watchdog = Watchdog(kernel)
-        client = oracle_client(
-            kernel,
-            log,
-            watchdog,
-            remote_address=HOST,
-            remote_port=listener.getsockname()[1],
-            connect_timeout=0.2,
-            started=lambda ctx: log.append(f"C:Started timeout={ctx.heap['ctimeout_id'] is None}"),
-        )
-        watchdog.run()
-    finally:
-        listener.close()
-        for probe in fillers:
-            probe.close()
+    client = oracle_client(
+        kernel,
+        log,
+        watchdog,
+        remote_port=full_backlog.getsockname()[1],
+        connect_timeout=0.2,
+        started=lambda ctx: log.append(f"C:Started timeout={ctx.heap['ctimeout_id'] is None}"),
+    )
+    watchdog.run()
     timed_out = os.strerror(errno.ETIMEDOUT)
     assert log == [
         "C:Started timeout=True",  # the timer is armed by reconnect, after started
@@ -491,10 +446,11 @@ def test_connect_timeout(kernel: Kernel) -> None:
     assert client.remote_address == HOST
 
 
-def test_reconnect_with_backoff_after_the_server_goes_away(kernel: Kernel) -> None:
+def test_reconnect_with_backoff_after_the_server_goes_away(
+    kernel: Kernel, watchdog: Watchdog
+) -> None:
     """Server up, then gone (two refused attempts, with backoff), then back on the same port."""
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     backoff = Backoff(initial=0.01, maximum=0.04, factor=2.0, jitter=0)
     delays: list[float] = []
     first = PlainServer(kernel, log, greet="one")
@@ -552,9 +508,8 @@ def test_reconnect_with_backoff_after_the_server_goes_away(kernel: Kernel) -> No
     assert delays == [0.01, 0.02, 0.04]
 
 
-def test_connect_on_demand_and_to_a_new_address(kernel: Kernel) -> None:
+def test_connect_on_demand_and_to_a_new_address(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     first = PlainServer(kernel, log, greet="first")
     second = PlainServer(kernel, log, greet="second")
     client: TCPClient
@@ -609,10 +564,11 @@ def test_connect_on_demand_and_to_a_new_address(kernel: Kernel) -> None:
     assert (first.connections, second.connections) == (1, 1)
 
 
-def test_reconnect_while_connected_drops_the_connection_silently(kernel: Kernel) -> None:
+def test_reconnect_while_connected_drops_the_connection_silently(
+    kernel: Kernel, watchdog: Watchdog
+) -> None:
     """As POE: the old connection is closed without ``disconnected``; buffers are lost."""
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log)
     client: TCPClient
 
@@ -648,9 +604,8 @@ def test_reconnect_while_connected_drops_the_connection_silently(kernel: Kernel)
     assert "S:ClientError(read,0)" in log  # the first connection was closed
 
 
-def test_bind_address_port_and_a_host_name(kernel: Kernel) -> None:
+def test_bind_address_port_and_a_host_name(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     local_port = unused_port()
     peers: list[Any] = []
     server = PlainServer(
@@ -670,10 +625,9 @@ def test_bind_address_port_and_a_host_name(kernel: Kernel) -> None:
     assert peers == [(HOST, local_port)]
 
 
-def test_pre_connect_may_refuse_the_socket(kernel: Kernel) -> None:
+def test_pre_connect_may_refuse_the_socket(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
     seen: list[socket.socket] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log, greet=None)
 
     def pre_connect(ctx: Context, sock: socket.socket) -> socket.socket | None:
@@ -682,18 +636,15 @@ def test_pre_connect_may_refuse_the_socket(kernel: Kernel) -> None:
         watchdog.done()
         return None
 
-    oracle_client(
-        kernel, log, watchdog, remote_address=HOST, remote_port=server.port, pre_connect=pre_connect
-    )
+    oracle_client(kernel, log, watchdog, remote_port=server.port, pre_connect=pre_connect)
     watchdog.run()
     assert client_side(log) == ["C:Started"]  # neither connected nor disconnected
     assert seen[0].fileno() == -1  # the client closed it
 
 
-def test_pre_connect_returns_the_socket_to_use(kernel: Kernel) -> None:
+def test_pre_connect_returns_the_socket_to_use(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
     pairs: list[tuple[socket.socket, socket.socket]] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log)
 
     def pre_connect(ctx: Context, sock: socket.socket) -> socket.socket:
@@ -708,7 +659,6 @@ def test_pre_connect_returns_the_socket_to_use(kernel: Kernel) -> None:
         kernel,
         log,
         watchdog,
-        remote_address=HOST,
         remote_port=server.port,
         pre_connect=pre_connect,
         connected=connected,
@@ -721,12 +671,11 @@ def test_pre_connect_returns_the_socket_to_use(kernel: Kernel) -> None:
 # -- shutting down ------------------------------------------------------------------------------
 
 
-def test_shutdown_flushes_queued_output_then_ends(kernel: Kernel) -> None:
+def test_shutdown_flushes_queued_output_then_ends(kernel: Kernel, watchdog: Watchdog) -> None:
     lines = [f"line {i:06d} " + "x" * 100 for i in range(30000)]  # ~3.4 MB: more than a buffer
     log: list[str] = []
     queued: list[int] = []
     got: list[str] = []
-    watchdog = Watchdog(kernel)
 
     def on_input(server: PlainServer, wheel: ReadWriteWheel, line: str) -> None:
         got.append(line)
@@ -766,9 +715,8 @@ def test_shutdown_flushes_queued_output_then_ends(kernel: Kernel) -> None:
     assert got == lines
 
 
-def test_shutdown_stops_input_and_removes_the_alias(kernel: Kernel) -> None:
+def test_shutdown_stops_input_and_removes_the_alias(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
 
     def flood(server: PlainServer, wheel: ReadWriteWheel, address: Any, port: Any) -> None:
         wheel.put(*[f"n{i}" for i in range(50)])
@@ -801,20 +749,18 @@ def test_shutdown_stops_input_and_removes_the_alias(kernel: Kernel) -> None:
     assert client_side(log)[-1] == "C:Disconnected aliases=[]"
 
 
-def test_shutdown_while_connecting(kernel: Kernel) -> None:
+def test_shutdown_while_connecting(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
-    client = oracle_client(kernel, log, watchdog, remote_address=HOST, remote_port=unused_port())
+    client = oracle_client(kernel, log, watchdog, remote_port=unused_port())
     client.shutdown()  # queued before the reconnect that _start yields... after it, in fact
     watchdog.done()
     watchdog.run()
     assert log == ["C:Started"]
 
 
-def test_kernel_stop_closes_the_connection(kernel: Kernel) -> None:
+def test_kernel_stop_closes_the_connection(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
     socks: list[socket.socket] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log)
 
     def connected(ctx: Context, sock: socket.socket, *_: Any) -> None:
@@ -840,10 +786,9 @@ def test_kernel_stop_closes_the_connection(kernel: Kernel) -> None:
 # -- options ------------------------------------------------------------------------------------
 
 
-def test_filters(kernel: Kernel) -> None:
+def test_filters(kernel: Kernel, watchdog: Watchdog) -> None:
     """filter for both directions, or input_filter and output_filter apart."""
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     received: list[Any] = []
 
     def echo(server: PlainServer, wheel: ReadWriteWheel, chunk: bytes) -> None:
@@ -889,8 +834,7 @@ def test_filters(kernel: Kernel) -> None:
     ]
 
 
-def test_server_input_may_omit_the_wheel_id(kernel: Kernel) -> None:
-    watchdog = Watchdog(kernel)
+def test_server_input_may_omit_the_wheel_id(kernel: Kernel, watchdog: Watchdog) -> None:
     received: list[Any] = []
 
     def echo(server: PlainServer, wheel: ReadWriteWheel, chunk: bytes) -> None:
@@ -919,9 +863,8 @@ def test_server_input_may_omit_the_wheel_id(kernel: Kernel) -> None:
     assert b"".join(received).startswith(b"ab")
 
 
-def test_oversize_input_is_a_read_error(kernel: Kernel) -> None:
+def test_oversize_input_is_a_read_error(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log, greet="x" * 100)
 
     def disconnected(ctx: Context) -> None:
@@ -933,7 +876,6 @@ def test_oversize_input_is_a_read_error(kernel: Kernel) -> None:
         kernel,
         log,
         watchdog,
-        remote_address=HOST,
         remote_port=server.port,
         filter=functools.partial(LineFilter, max_length=10, max_buffer=1000),
         disconnected=disconnected,
@@ -947,9 +889,8 @@ def test_oversize_input_is_a_read_error(kernel: Kernel) -> None:
     ]
 
 
-def test_watermarks(kernel: Kernel) -> None:
+def test_watermarks(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     count = [0]
 
     def on_input(server: PlainServer, wheel: ReadWriteWheel, line: str) -> None:
@@ -998,10 +939,9 @@ class Recorder:
         cls.seen.append(f"package:{value}")
 
 
-def test_alias_args_extra_states_and_options(kernel: Kernel) -> None:
+def test_alias_args_extra_states_and_options(kernel: Kernel, watchdog: Watchdog) -> None:
     Recorder.seen = []
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log)
 
     def started(ctx: Context, *args: Any) -> None:
@@ -1044,9 +984,10 @@ def test_alias_args_extra_states_and_options(kernel: Kernel) -> None:
     assert Recorder.seen == ["object:o", "package:p"]
 
 
-def test_shutdown_on_error_off_leaves_the_connection_to_the_user(kernel: Kernel) -> None:
+def test_shutdown_on_error_off_leaves_the_connection_to_the_user(
+    kernel: Kernel, watchdog: Watchdog
+) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log)
 
     def started(ctx: Context) -> None:
@@ -1064,7 +1005,6 @@ def test_shutdown_on_error_off_leaves_the_connection_to_the_user(kernel: Kernel)
         kernel,
         log,
         watchdog,
-        remote_address=HOST,
         remote_port=server.port,
         started=started,
         server_error=server_error,
@@ -1140,9 +1080,8 @@ def test_argument_validation_unix_and_tls(
         TCPClient(kernel, remote_address=HOST, remote_port=1, server_input=_noop, Bogus=1)  # type: ignore[call-arg]
 
 
-def test_remote_address_none_is_the_loopback(kernel: Kernel) -> None:
+def test_remote_address_none_is_the_loopback(kernel: Kernel, watchdog: Watchdog) -> None:
     log: list[str] = []
-    watchdog = Watchdog(kernel)
     server = PlainServer(kernel, log)
     client = oracle_client(kernel, log, watchdog, remote_address=None, remote_port=server.port)
     assert client.remote_address == "127.0.0.1"

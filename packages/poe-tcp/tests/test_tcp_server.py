@@ -62,6 +62,12 @@ def echo(ctx: Context, line: str) -> None:
     ctx.heap["client"].put(f"echo:{line}")
 
 
+def port_of(server: TCPServer) -> int:
+    """The port a TCP server listens on (the system chose it: the tests ask for port 0)."""
+    assert server.port is not None
+    return server.port
+
+
 # ------------------------------------------------------------------------------ the POE oracle
 
 
@@ -279,8 +285,8 @@ def test_alias_started_stopped_and_listener_args(kernel: Kernel, peers: Peers) -
         client_input=echo,
         client_disconnected=lambda ctx: ctx.kernel.post("echo-server", "shutdown"),
     )
-    assert server.port is not None
-    reply = peers.spawn(peers.talk, server.port, ["x"])
+    port = port_of(server)
+    reply = peers.spawn(peers.talk, port, ["x"])
     kernel.run()
     assert reply.result(WAIT) == ["echo:x"]
     assert log == [("started", ("a", 1), "echo-server", ["echo-server"]), ("stopped",)]
@@ -297,8 +303,8 @@ def test_session_options_apply_to_listener_and_connections(kernel: Kernel, peers
         client_connected=lambda ctx: seen.append(ctx.session.option("custom")),
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    reply = peers.spawn(peers.talk, server.port, ["x"])
+    port = port_of(server)
+    reply = peers.spawn(peers.talk, port, ["x"])
     kernel.run()
     reply.result(WAIT)
     assert seen == [7, 7]
@@ -383,8 +389,7 @@ def test_concurrency_limit_makes_the_third_connection_wait(kernel: Kernel, peers
         client_connected=connected,
         client_disconnected=disconnected,
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def holder() -> None:
         with peers.connect(port) as sock:
@@ -432,8 +437,7 @@ def test_set_concurrency_zero_then_unlimited(kernel: Kernel, peers: Peers) -> No
         client_connected=lambda ctx: log.append("connected"),
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def client() -> list[str]:
         with peers.connect(port) as sock:
@@ -476,8 +480,7 @@ def test_listener_shutdown_keeps_live_connections(kernel: Kernel, peers: Peers) 
         client_disconnected=lambda ctx: log.append("disconnected"),
         stopped=lambda ctx: log.append("stopped"),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def client() -> list[str]:
         with peers.connect(port) as sock:
@@ -509,8 +512,7 @@ def test_shutdown_with_connections_closes_every_one_gracefully(
         client_disconnected=lambda ctx: log.append("disconnected"),
         stopped=lambda ctx: log.append("stopped"),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def idle_client() -> list[str]:
         with peers.connect(port) as sock:
@@ -540,8 +542,7 @@ def test_connection_shutdown_flushes_everything_queued(kernel: Kernel, peers: Pe
         client_input=client_input,
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def client() -> list[str]:
         with peers.connect(port) as sock:
@@ -569,8 +570,8 @@ def test_end_of_file_still_delivers_queued_output(kernel: Kernel, peers: Peers) 
         client_error=lambda ctx, *args: errors.append(args),
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    reply = peers.spawn(peers.talk, server.port, ["half-closed"])
+    port = port_of(server)
+    reply = peers.spawn(peers.talk, port, ["half-closed"])
     kernel.run()
     assert reply.result(WAIT) == [f"half-closed {i}" for i in range(5000)]
     assert errors == [("read", 0, "")]
@@ -597,8 +598,8 @@ def test_without_shutdown_on_error_the_user_decides(kernel: Kernel, peers: Peers
         inline_states={"later": later},
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    reply = peers.spawn(peers.talk, server.port, ["x"])
+    port = port_of(server)
+    reply = peers.spawn(peers.talk, port, ["x"])
     kernel.run()
     assert reply.result(WAIT) == ["echo:x", "goodbye"]
     assert log == [("read", 0, False, False), "later"]
@@ -639,8 +640,7 @@ def test_client_args_and_extra_states(kernel: Kernel, peers: Peers) -> None:
         package_states=[(Handlers, {"pkg": "on_package"})],
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def client() -> list[str]:
         with peers.connect(port) as sock:
@@ -685,8 +685,7 @@ def test_pre_connect_can_drop_or_adjust_a_connection(kernel: Kernel, peers: Peer
         client_connected=connected,
         client_disconnected=disconnected,
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def clients() -> tuple[bytes, list[str]]:
         with peers.connect(port) as dropped:
@@ -728,8 +727,7 @@ def test_watermarks_call_client_high_and_client_low(kernel: Kernel, peers: Peers
         client_low=low,
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def client() -> int:
         with peers.connect(port) as sock:
@@ -771,8 +769,8 @@ def test_client_input_signatures(kernel: Kernel, peers: Peers, style: str) -> No
         client_input=handler[style],
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    peers.spawn(peers.talk, server.port, ["x"])
+    port = port_of(server)
+    peers.spawn(peers.talk, port, ["x"])
     kernel.run()
     assert got == [("x", True)] if style == "three" else got == ["x"]
 
@@ -795,8 +793,7 @@ def test_filter_instance_is_cloned_per_connection(kernel: Kernel, peers: Peers) 
         client_input=client_input,
         client_disconnected=lambda ctx: last_out(),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def last_out() -> None:
         gone.append(True)
@@ -829,8 +826,7 @@ def test_filter_factory_and_separate_input_output_filters(kernel: Kernel, peers:
         client_input=lambda ctx, line: ctx.heap["client"].put(line.encode()),
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def client() -> bytes:
         with peers.connect(port) as sock:
@@ -857,8 +853,7 @@ def test_switching_filters_mid_stream(kernel: Kernel, peers: Peers) -> None:
         client_input=client_input,
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def client() -> bytes:
         with peers.connect(port) as sock:
@@ -903,8 +898,7 @@ def test_tls_echo_with_real_certificates(
         client_connected=lambda ctx: ctx.heap["client"].put("hello"),
         client_disconnected=disconnected,
     )
-    assert server.port is not None
-    port = server.port
+    port = port_of(server)
 
     def client() -> tuple[list[str], str | None]:
         with peers.connect(port, tls=tls_client_context) as sock:
@@ -933,8 +927,8 @@ def test_tls_handshake_failure_is_a_client_error(
         client_error=lambda ctx, *args: errors.append(args),
         client_disconnected=lambda ctx: server.shutdown(),
     )
-    assert server.port is not None
-    reply = peers.spawn(peers.talk, server.port, ["not TLS at all"])
+    port = port_of(server)
+    reply = peers.spawn(peers.talk, port, ["not TLS at all"])
     kernel.run()
     assert reply.result(WAIT) == []
     assert len(errors) == 1

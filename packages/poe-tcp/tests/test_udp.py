@@ -4,52 +4,26 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from poe.errors import InvalidArgument, SessionNotFound
 from poe.kernel import Kernel
-from poe.session import Context, Session
+from poe.session import Context
 from poe.tcp import UDPSocket
+
+if TYPE_CHECKING:
+    from conftest import Watchdog
 
 pytestmark = pytest.mark.timeout(30)
 
-WATCHDOG = 10.0
 
-
-class Watchdog:
-    """Stops the kernel if the scenario has not called :meth:`done` within ``seconds``."""
-
-    def __init__(self, kernel: Kernel, seconds: float = WATCHDOG) -> None:
-        self.kernel = kernel
-        self.fired = False
-        self.session = Session.create(
-            kernel,
-            inline_states={
-                "_start": lambda ctx: ctx.kernel.delay("fire", seconds),
-                "fire": self._fire,
-                "done": lambda ctx: ctx.kernel.delay("fire"),
-            },
-        )
-
-    def _fire(self, ctx: Context) -> None:
-        self.fired = True
-        ctx.kernel.stop()
-
-    def done(self) -> None:
-        if self.session.alive:
-            self.kernel.post(self.session, "done")
-
-    def run(self) -> None:
-        self.kernel.run()
-        assert not self.fired, "the scenario did not finish in time"
-
-
-def test_echo_between_two_sockets(kernel: Kernel, loopback: tuple[int, str]) -> None:
+def test_echo_between_two_sockets(
+    kernel: Kernel, loopback: tuple[int, str], watchdog: Watchdog
+) -> None:
     family, host = loopback
     log: list[Any] = []
-    watchdog = Watchdog(kernel)
 
     def echo(ctx: Context, data: bytes, address: str, port: int) -> None:
         log.append(("server got", data, address, port == client.port))
@@ -87,14 +61,15 @@ def test_echo_between_two_sockets(kernel: Kernel, loopback: tuple[int, str]) -> 
     client.shutdown()  # harmless once ended
 
 
-def test_icmp_port_unreachable_is_an_error_and_the_socket_lives_on(kernel: Kernel) -> None:
+def test_icmp_port_unreachable_is_an_error_and_the_socket_lives_on(
+    kernel: Kernel, watchdog: Watchdog
+) -> None:
     """Linux reports the ICMP answer to an unconnected UDP socket as ECONNREFUSED."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     errors: list[tuple[str, int]] = []
     got: list[bytes] = []
-    watchdog = Watchdog(kernel)
 
     def error(ctx: Context, operation: str, code: int, text: str) -> None:
         errors.append((operation, code))
@@ -113,10 +88,9 @@ def test_icmp_port_unreachable_is_an_error_and_the_socket_lives_on(kernel: Kerne
     assert got == [b"to myself"]
 
 
-def test_max_datagram_both_ways(kernel: Kernel) -> None:
+def test_max_datagram_both_ways(kernel: Kernel, watchdog: Watchdog) -> None:
     errors: list[tuple[str, int]] = []
     got: list[bytes] = []
-    watchdog = Watchdog(kernel)
 
     def error(ctx: Context, operation: str, code: int, text: str) -> None:
         errors.append((operation, code))
@@ -140,9 +114,8 @@ def test_max_datagram_both_ways(kernel: Kernel) -> None:
 
 
 def test_default_error_logs_and_send_after_shutdown_is_dropped(
-    kernel: Kernel, caplog: pytest.LogCaptureFixture
+    kernel: Kernel, caplog: pytest.LogCaptureFixture, watchdog: Watchdog
 ) -> None:
-    watchdog = Watchdog(kernel)
 
     def started(ctx: Context) -> None:
         ctx.kernel.yield_("send", b"z" * 10, "127.0.0.1", 9)
@@ -158,14 +131,13 @@ def test_default_error_logs_and_send_after_shutdown_is_dropped(
     assert "send after shutdown dropped" in caplog.text
 
 
-def test_many_sends_go_out_in_order(kernel: Kernel) -> None:
+def test_many_sends_go_out_in_order(kernel: Kernel, watchdog: Watchdog) -> None:
     """A burst of sends, each queued behind the previous one: all arrive, in order.
 
     The burst stays under the receiver's buffer (loopback UDP drops what does not fit).
     """
     count = 60
     got: list[int] = []
-    watchdog = Watchdog(kernel)
 
     def datagram(ctx: Context, data: bytes, address: str, port: int) -> None:
         got.append(int(data[:8]))
@@ -206,8 +178,7 @@ def test_argument_validation(kernel: Kernel, options: dict[str, Any], message: s
         UDPSocket(kernel, **options)
 
 
-def test_send_validation_and_bind_errors(kernel: Kernel) -> None:
-    watchdog = Watchdog(kernel)
+def test_send_validation_and_bind_errors(kernel: Kernel, watchdog: Watchdog) -> None:
     udp = UDPSocket(kernel, datagram=print)
     with pytest.raises(InvalidArgument):
         udp.send("text", "127.0.0.1", 9)  # type: ignore[arg-type]
