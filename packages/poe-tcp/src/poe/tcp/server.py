@@ -52,7 +52,6 @@ import logging
 import os
 import socket
 import ssl
-import stat
 from typing import TYPE_CHECKING, Any, Final
 
 from poe.driver import TLSDriver
@@ -73,6 +72,7 @@ from poe.tcp._common import (
     make_filter,
     merge_states,
 )
+from poe.tcp._listen import bind_target, file_identity, remove_stale_socket
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ class TCPServer:
             raise InvalidArgument(msg)
         self._kernel = kernel
         self._domain = check_domain(domain, "TCPServer")
-        self._bind_address, self._bind_port = _bind_target(domain, address, hostname, port)
+        self._bind_address, self._bind_port = bind_target(domain, address, hostname, port)
         self._alias = alias
         self._concurrency = _check_concurrency(concurrency)
         self._backlog = check_int(backlog, "backlog", 0)
@@ -429,7 +429,7 @@ class TCPServer:
         heap["concurrency"] = self._concurrency
         heap["connections"] = 0
         if self._domain == socket.AF_UNIX:
-            _remove_stale_socket(self._bind_address)
+            remove_stale_socket(self._bind_address)
         factory = SocketFactoryWheel(
             ctx.kernel,
             socket_domain=self._domain,
@@ -444,7 +444,7 @@ class TCPServer:
         if factory.get_socket() is not None:
             heap["sockname"] = factory.getsockname()
             if self._domain == socket.AF_UNIX:
-                self._unix_file = _file_identity(self._bind_address)
+                self._unix_file = file_identity(self._bind_address)
             if self._concurrency == 0:
                 factory.pause_accept()
         # A connection's exception reaches its ancestors as DIE: see _connection_died.
@@ -563,7 +563,7 @@ class TCPServer:
         if self._unix_file is not None:
             path, device, inode = self._unix_file
             self._unix_file = None
-            if _file_identity(path) == (path, device, inode):
+            if file_identity(path) == (path, device, inode):
                 with contextlib.suppress(OSError):
                     os.unlink(path)
 
@@ -781,63 +781,6 @@ class TCPServer:
 
 def _check_concurrency(value: object) -> int:
     return check_int(value, "concurrency", -1)
-
-
-def _bind_target(
-    domain: int, address: str | None, hostname: str | None, port: int
-) -> tuple[str, int]:
-    """The numeric address (or UNIX path) and port to bind, resolving names now."""
-    if address is not None and hostname is not None:
-        msg = "give address or hostname, not both"
-        raise InvalidArgument(msg)
-    if domain == socket.AF_UNIX:
-        if hostname is not None or not address:
-            msg = "a UNIX-domain server needs address=<socket path> (and no hostname)"
-            raise InvalidArgument(msg)
-        if port:
-            msg = "a UNIX-domain server has no port"
-            raise InvalidArgument(msg)
-        return address, 0
-    port = check_int(port, "port", 0, 65535)
-    host = address if address is not None else hostname
-    if host is None:
-        return ("::" if domain == socket.AF_INET6 else "0.0.0.0"), port
-    try:
-        socket.inet_pton(domain, host)
-    except (OSError, ValueError):
-        infos = socket.getaddrinfo(host, port, domain, socket.SOCK_STREAM)
-        return str(infos[0][4][0]), port
-    return host, port
-
-
-def _file_identity(path: str) -> tuple[str, int, int] | None:
-    """``(path, st_dev, st_ino)`` of a socket file, to remove only the one we made."""
-    if path.startswith("\0"):
-        return None  # Linux abstract namespace: no file
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    if not stat.S_ISSOCK(info.st_mode):
-        return None
-    return (path, info.st_dev, info.st_ino)
-
-
-def _remove_stale_socket(path: str) -> None:
-    """Unlink ``path`` if it is a socket file nobody accepts on (a server that died)."""
-    if _file_identity(path) is None:
-        return
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(path)
-        except ConnectionRefusedError:
-            pass  # stale: nobody listens
-        except OSError:
-            return  # can't tell: leave it, bind will report
-        else:
-            return  # in use: bind will fail with EADDRINUSE, as it should
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 def _fileno(handle: Any) -> int:
