@@ -177,6 +177,8 @@ class ReadWriteWheel(WheelBase):
         self._tls: Any = driver if hasattr(driver, "want_write") else None
         #: TLS only: application data was put and flushed_event has not reported it yet.
         self._flush_owed = False
+        #: put() has nothing but queueing to do (marks cannot be added after construction).
+        self._plain = self._tls is None and not auto_flush and high_mark is None
         self._closing = False
         self._close_handles = False
         try:
@@ -236,6 +238,8 @@ class ReadWriteWheel(WheelBase):
         filt = self._input_filter
         emit = self._emit
         wheel_id = self._id
+        session = self._session
+        kernel = self._kernel
         failed = False
         while not self._closed and self._input_event is not None and self._input_filter is filt:
             try:
@@ -254,24 +258,35 @@ class ReadWriteWheel(WheelBase):
             if not records:
                 return
             for record in records:
+                # kernel.call's fast path, inlined (the hottest lines of a line server): a
+                # plain session (no options that change dispatch: _k_fast) that is the active
+                # one and alive, with its own handler for the event. Anything else, and caller
+                # tracing, go through _emit and the kernel's rules.
                 event = self._input_event
-                handler = self._direct_handler(event)
+                table = session._k_fast
+                handler = (
+                    None
+                    if event is None  # type: ignore[redundant-expr]  # a handler may rename it
+                    or table is None
+                    or _TRACE_CALLER
+                    or not session._k_alive
+                    or kernel._active_session is not session
+                    else table.get(event)
+                )
                 if handler is None:
                     emit(event, record, wheel_id)
                     continue
-                # kernel.call's fast path, inlined: the hottest line of a line server.
-                session = self._session
                 handler(
                     _tuple_new(
                         Context,
                         (
-                            self._kernel,
+                            kernel,
                             session,
                             session.heap,
                             event,
                             session,
                             (record, wheel_id),
-                            self._kernel._active_event,
+                            kernel._active_event,
                             None,
                             None,
                         ),
@@ -279,25 +294,6 @@ class ReadWriteWheel(WheelBase):
                     record,
                     wheel_id,
                 )
-
-    def _direct_handler(self, event: str | None) -> Any:
-        """The session's handler of ``event`` when the kernel would just call it, else None.
-
-        That is: a plain session (no options that change dispatch, ``_k_fast``) which is the
-        active one (the wheel's own watcher runs), alive, with its own handler for ``event``,
-        and no caller tracing. Anything else takes :meth:`_emit` and the kernel's rules.
-        """
-        session = self._session
-        table = session._k_fast
-        if (
-            event is None
-            or table is None
-            or _TRACE_CALLER
-            or not session._k_alive
-            or self._kernel._active_session is not session
-        ):
-            return None
-        return table.get(event)
 
     def _writable(self) -> bool:
         """The output is still watched (a failed write unwatches it: no more attempts)."""
@@ -319,6 +315,11 @@ class ReadWriteWheel(WheelBase):
         """
         old = self._buffered
         new = self._buffered = self._driver.put(self._output_filter.put(records))
+        if self._plain:
+            # No TLS, no auto_flush, no watermarks: what the general path below comes to.
+            if new and not old and not self._closed and not self._reading:
+                self._pause(self._output_handle, Mode.WRITE, paused=False)
+            return False
         if new > old and self._tls is not None:
             self._flush_owed = True
         if self._auto_flush and new and not old:
