@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -216,3 +217,17 @@ def test_regexp_empty_match_is_an_error() -> None:
 )
 def test_check_filter(kwargs: dict[str, object], stream: bytes, records: list[str]) -> None:
     check_filter(LineFilter(**kwargs), stream, records)  # type: ignore[arg-type]
+
+
+def test_the_shared_empty_line_list_stays_empty() -> None:
+    """Idle filters share one empty list: nothing may ever be appended to it."""
+    from poe.filter import line as line_module
+
+    for f in (LineFilter(), LineFilter(literal=b"\n", max_length=3), LineFilter().clone()):
+        f.get_one_start([b"ab\nabcdef\ncd\r\n"])
+        for _ in range(5):
+            with contextlib.suppress(RecordTooLarge):
+                f.get_one()
+        f.get([b"x\ny"])
+        f.get_pending()
+    assert line_module._NO_LINES == []

@@ -48,8 +48,9 @@ class FdEntry:
         # Per mode; the shared, write-protected EMPTY until a watcher arrives (an fd is
         # seldom watched in all three modes, and an empty dict costs 64 bytes per connection).
         self.watchers: list[dict[SessionBase, Watcher]] = [EMPTY, EMPTY, EMPTY]
-        self.paused = [False, False, False]
-        self.watched = [False, False, False]
+        # Bit ``1 << mode``: paused by a program / watched by the loop (ints: no lists to keep).
+        self.paused = 0
+        self.watched = 0
 
 
 class FileHandles:
@@ -105,8 +106,9 @@ class FileHandles:
             session._k_rc += 1
             self.pairs += 1
         session._k_fds[fd] += 1
-        if not entry.watched[mode] and not entry.paused[mode]:
-            entry.watched[mode] = True
+        bit = 1 << mode
+        if not (entry.watched | entry.paused) & bit:
+            entry.watched |= bit
             self._loop.watch(fd, mode)
         if _trace.TRACE_FILES:
             _trace.log.debug("<fh> %r watches fd %d for %s", session, fd, mode.name)
@@ -127,10 +129,11 @@ class FileHandles:
             return
         del entry.watchers[mode][session]
         if not entry.watchers[mode]:
-            if entry.watched[mode]:
-                entry.watched[mode] = False
+            bit = 1 << mode
+            if entry.watched & bit:
+                entry.watched &= ~bit
                 self._loop.unwatch(fd, mode)
-            entry.paused[mode] = False
+            entry.paused &= ~bit
         session._k_fds[fd] -= 1
         if not session._k_fds[fd]:
             del session._k_fds[fd]
@@ -147,13 +150,17 @@ class FileHandles:
         entry = self.table.get(fd)
         if entry is None or not entry.watchers[mode]:
             return False
-        entry.paused[mode] = paused
-        if paused and entry.watched[mode]:
-            entry.watched[mode] = False
-            self._loop.unwatch(fd, mode)
-        elif not paused and not entry.watched[mode]:
-            entry.watched[mode] = True
-            self._loop.watch(fd, mode)
+        bit = 1 << mode
+        if paused:
+            entry.paused |= bit
+            if entry.watched & bit:
+                entry.watched &= ~bit
+                self._loop.unwatch(fd, mode)
+        else:
+            entry.paused &= ~bit
+            if not entry.watched & bit:
+                entry.watched |= bit
+                self._loop.watch(fd, mode)
         return True
 
     def clear_session(self, session: SessionBase) -> None:
