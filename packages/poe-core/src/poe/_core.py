@@ -492,8 +492,10 @@ class KernelCore:
                     internal()
             else:
                 # POE passes no caller state to select events: they come from the loop.
-                for session, (event, args) in list(entry.watchers[mode].items()):
-                    if session._k_alive and session in entry.watchers[mode]:
+                for watcher in entry.watchers[mode]:  # a tuple: changes replace it
+                    session, event, args = watcher
+                    # Still there: an earlier watcher's handler may have removed this one.
+                    if session._k_alive and watcher in entry.watchers[mode]:
                         if _trace.TRACE_FILES:
                             _trace.log.debug(
                                 "<fh> fd %d ready for %s -> %r", fd, mode.name, session

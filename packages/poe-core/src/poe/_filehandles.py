@@ -29,8 +29,16 @@ if TYPE_CHECKING:
 
 __all__ = ["FdEntry", "FileHandles", "fileno"]
 
-#: What one watcher remembers: the event name and the extra arguments.
-Watcher = tuple[str, tuple[Any, ...]]
+#: One watcher: the session, its event name and the extra arguments.
+Watcher = tuple[SessionBase, str, tuple[Any, ...]]
+
+
+def _find(watchers: tuple[Watcher, ...], session: SessionBase) -> int:
+    """Index of ``session``'s watcher, or -1. Lists are short: one watcher is the rule."""
+    for index, watcher in enumerate(watchers):
+        if watcher[0] is session:
+            return index
+    return -1
 
 
 def fileno(handle: Any) -> int:
@@ -45,9 +53,9 @@ class FdEntry:
 
     def __init__(self, handle: Any) -> None:
         self.handle = handle
-        # Per mode; the shared, write-protected EMPTY until a watcher arrives (an fd is
-        # seldom watched in all three modes, and an empty dict costs 64 bytes per connection).
-        self.watchers: list[dict[SessionBase, Watcher]] = [EMPTY, EMPTY, EMPTY]
+        # Per mode, a tuple, replaced when it changes: one watcher is the rule, and a dict with
+        # one entry costs four times as much (memory every connection pays).
+        self.watchers: list[tuple[Watcher, ...]] = [(), (), ()]
         # Bit ``1 << mode``: paused by a program / watched by the loop (ints: no lists to keep).
         self.paused = 0
         self.watched = 0
@@ -93,12 +101,10 @@ class FileHandles:
             )
             raise InvalidArgument(msg)
         watchers = entry.watchers[mode]
-        if session in watchers:
+        if _find(watchers, session) >= 0:
             self.pause(handle, mode, paused=False)
             return
-        if watchers is EMPTY:
-            watchers = entry.watchers[mode] = {}
-        watchers[session] = (event, args)
+        entry.watchers[mode] = (*watchers, (session, event, args))
         if not session._k_fds.get(fd):
             if session._k_fds is EMPTY:
                 session._k_fds = {}
@@ -120,15 +126,29 @@ class FileHandles:
 
         For wheels only: ``select_read`` on a watched handle keeps the first event, as in POE.
         """
-        self.table[fd].watchers[mode][session] = (event, args)
+        entry = self.table.get(fd)
+        if entry is None:
+            return
+        watchers = entry.watchers[mode]
+        index = _find(watchers, session)
+        if index >= 0:
+            entry.watchers[mode] = (
+                *watchers[:index],
+                (session, event, args),
+                *watchers[index + 1 :],
+            )
 
     def unwatch(self, session: SessionBase, fd: int, mode: Mode) -> None:
         """Remove ``session``'s watcher of ``fd`` in ``mode``, if any."""
         entry = self.table.get(fd)
-        if entry is None or session not in entry.watchers[mode]:
+        if entry is None:
             return
-        del entry.watchers[mode][session]
-        if not entry.watchers[mode]:
+        watchers = entry.watchers[mode]
+        index = _find(watchers, session)
+        if index < 0:
+            return
+        watchers = entry.watchers[mode] = watchers[:index] + watchers[index + 1 :]
+        if not watchers:
             bit = 1 << mode
             if entry.watched & bit:
                 entry.watched &= ~bit
