@@ -733,7 +733,7 @@ class KernelCore:
                     held -= 1
             session._k_extrefs = EMPTY
         if session._k_fds:
-            held -= len(session._k_fds)
+            held -= len(session._k_fds) // 2
             self._files.clear_session(session)
         if session._k_timers:
             for tid in session._k_timers:

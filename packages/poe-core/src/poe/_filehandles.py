@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from poe import _trace
 from poe.errors import InvalidArgument
 from poe.loop import Mode
-from poe.session import EMPTY, SessionBase
+from poe.session import SessionBase
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,6 +31,24 @@ __all__ = ["FdEntry", "FileHandles", "fileno"]
 
 #: One watcher: the session, its event name and the extra arguments.
 Watcher = tuple[SessionBase, str, tuple[Any, ...]]
+
+
+def _add_fd(session: SessionBase, fd: int, delta: int) -> int:
+    """Add ``delta`` to the modes ``session`` watches ``fd`` in; return the new count.
+
+    ``session._k_fds`` is a flat tuple ``(fd, count, ...)``: a session watches one fd or two,
+    and a tuple of two ints is a third of an empty dict. At 0 the fd is dropped from it.
+    """
+    fds = session._k_fds
+    for index in range(0, len(fds), 2):
+        if fds[index] == fd:
+            count = fds[index + 1] + delta
+            rest = fds[:index] + fds[index + 2 :]
+            session._k_fds = (*rest, fd, count) if count else rest
+            return count
+    if delta > 0:
+        session._k_fds = (*fds, fd, delta)
+    return delta
 
 
 def _find(watchers: tuple[Watcher, ...], session: SessionBase) -> int:
@@ -105,13 +123,9 @@ class FileHandles:
             self.pause(handle, mode, paused=False)
             return
         entry.watchers[mode] = (*watchers, (session, event, args))
-        if not session._k_fds.get(fd):
-            if session._k_fds is EMPTY:
-                session._k_fds = {}
-            session._k_fds[fd] = 0
+        if _add_fd(session, fd, 1) == 1:
             session._k_rc += 1
             self.pairs += 1
-        session._k_fds[fd] += 1
         bit = 1 << mode
         if not (entry.watched | entry.paused) & bit:
             entry.watched |= bit
@@ -154,9 +168,7 @@ class FileHandles:
                 entry.watched &= ~bit
                 self._loop.unwatch(fd, mode)
             entry.paused &= ~bit
-        session._k_fds[fd] -= 1
-        if not session._k_fds[fd]:
-            del session._k_fds[fd]
+        if not _add_fd(session, fd, -1):
             session._k_rc -= 1
             self.pairs -= 1
             if session._k_rc <= 0:
@@ -185,6 +197,6 @@ class FileHandles:
 
     def clear_session(self, session: SessionBase) -> None:
         """Remove every watcher of a stopping session."""
-        for fd in list(session._k_fds):
+        for fd in session._k_fds[::2]:
             for mode in Mode:
                 self.unwatch(session, fd, mode)

@@ -134,7 +134,9 @@ class SessionBase:
         self._k_children: dict[SessionBase, None] = EMPTY
         self._k_aliases: tuple[str, ...] = ()
         self._k_extrefs: dict[str, int] = EMPTY
-        self._k_fds: dict[int, int] = EMPTY
+        #: The fds it watches, each with how many modes: ``(fd, count, fd, count, ...)``
+        #: (a dict would cost every connection's session 160 bytes; see poe._filehandles).
+        self._k_fds: tuple[int, ...] = ()
         self._k_sigs: dict[str, tuple[str, tuple[Any, ...]]] = EMPTY
         self._k_pids: dict[int, tuple[str, tuple[Any, ...]]] = EMPTY
         self._k_timers: dict[int, Any] = EMPTY
