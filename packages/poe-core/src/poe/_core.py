@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from poe import _trace
 from poe._children import Children
-from poe._filehandles import FileHandles
+from poe._filehandles import FileHandles, find_watcher
 from poe.clock import Clock, MonotonicClock
 from poe.errors import (
     InvalidArgument,
@@ -492,10 +492,14 @@ class KernelCore:
                     internal()
             else:
                 # POE passes no caller state to select events: they come from the loop.
-                for watcher in entry.watchers[mode]:  # a tuple: changes replace it
-                    session, event, args = watcher
+                watchers = entry.watchers[mode]  # a tuple: changes replace it
+                for index in range(0, len(watchers), 3):
+                    session, event, args = watchers[index : index + 3]
                     # Still there: an earlier watcher's handler may have removed this one.
-                    if session._k_alive and watcher in entry.watchers[mode]:
+                    if session._k_alive and (
+                        entry.watchers[mode] is watchers
+                        or find_watcher(entry.watchers[mode], session) >= 0
+                    ):
                         if _trace.TRACE_FILES:
                             _trace.log.debug(
                                 "<fh> fd %d ready for %s -> %r", fd, mode.name, session

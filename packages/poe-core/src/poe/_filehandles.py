@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING, Any
 from poe import _trace
 from poe.errors import InvalidArgument
 from poe.loop import Mode
-from poe.session import SessionBase
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from poe.loop import Loop
+    from poe.session import SessionBase
 
-__all__ = ["FdEntry", "FileHandles", "fileno"]
+__all__ = ["FdEntry", "FileHandles", "fileno", "find_watcher"]
 
-#: One watcher: the session, its event name and the extra arguments.
-Watcher = tuple[SessionBase, str, tuple[Any, ...]]
+#: The watchers of one fd in one mode, flat: ``(session, event, args, session, event, ...)``.
+Watchers = tuple[Any, ...]
 
 
 def _add_fd(session: SessionBase, fd: int, delta: int) -> int:
@@ -51,10 +51,10 @@ def _add_fd(session: SessionBase, fd: int, delta: int) -> int:
     return delta
 
 
-def _find(watchers: tuple[Watcher, ...], session: SessionBase) -> int:
-    """Index of ``session``'s watcher, or -1. Lists are short: one watcher is the rule."""
-    for index, watcher in enumerate(watchers):
-        if watcher[0] is session:
+def find_watcher(watchers: Watchers, session: SessionBase) -> int:
+    """Index of ``session``'s watcher in a flat ``watchers`` tuple, or -1 (one is the rule)."""
+    for index in range(0, len(watchers), 3):
+        if watchers[index] is session:
             return index
     return -1
 
@@ -71,9 +71,9 @@ class FdEntry:
 
     def __init__(self, handle: Any) -> None:
         self.handle = handle
-        # Per mode, a tuple, replaced when it changes: one watcher is the rule, and a dict with
-        # one entry costs four times as much (memory every connection pays).
-        self.watchers: list[tuple[Watcher, ...]] = [(), (), ()]
+        # Per mode, a flat tuple (see Watchers), replaced when it changes: one watcher is the
+        # rule, and a dict with one entry costs four times as much (every connection pays it).
+        self.watchers: list[Watchers] = [(), (), ()]
         # Bit ``1 << mode``: paused by a program / watched by the loop (ints: no lists to keep).
         self.paused = 0
         self.watched = 0
@@ -119,10 +119,10 @@ class FileHandles:
             )
             raise InvalidArgument(msg)
         watchers = entry.watchers[mode]
-        if _find(watchers, session) >= 0:
+        if find_watcher(watchers, session) >= 0:
             self.pause(handle, mode, paused=False)
             return
-        entry.watchers[mode] = (*watchers, (session, event, args))
+        entry.watchers[mode] = (*watchers, session, event, args)
         if _add_fd(session, fd, 1) == 1:
             session._k_rc += 1
             self.pairs += 1
@@ -144,13 +144,9 @@ class FileHandles:
         if entry is None:
             return
         watchers = entry.watchers[mode]
-        index = _find(watchers, session)
+        index = find_watcher(watchers, session)
         if index >= 0:
-            entry.watchers[mode] = (
-                *watchers[:index],
-                (session, event, args),
-                *watchers[index + 1 :],
-            )
+            entry.watchers[mode] = (*watchers[:index], session, event, args, *watchers[index + 3 :])
 
     def unwatch(self, session: SessionBase, fd: int, mode: Mode) -> None:
         """Remove ``session``'s watcher of ``fd`` in ``mode``, if any."""
@@ -158,10 +154,10 @@ class FileHandles:
         if entry is None:
             return
         watchers = entry.watchers[mode]
-        index = _find(watchers, session)
+        index = find_watcher(watchers, session)
         if index < 0:
             return
-        watchers = entry.watchers[mode] = watchers[:index] + watchers[index + 1 :]
+        watchers = entry.watchers[mode] = watchers[:index] + watchers[index + 3 :]
         if not watchers:
             bit = 1 << mode
             if entry.watched & bit:

@@ -77,6 +77,19 @@ class WheelBase:
         NotInSession: no session is active (wheels are made inside a handler).
     """
 
+    # Slots: a server holds one ReadWriteWheel per connection. Subclasses without __slots__
+    # get a __dict__ as usual.
+    __slots__ = (
+        "__weakref__",
+        "_closed",
+        "_id",
+        "_kernel",
+        "_session",
+        "_states",
+        "_watches",
+        "_weak",
+    )
+
     def __init__(self, kernel: Kernel) -> None:
         self._closed = True  # until fully built: __del__ must not act on a half-made wheel
         from poe.kernel import Kernel
@@ -96,7 +109,9 @@ class WheelBase:
         self._states: set[str] | frozenset[str] = _NO_STATES
         #: What the I/O watchers of _watch_io hold: the wheel weakly, made on first use.
         self._weak: weakref.ref[WheelBase] | None = None
-        self._watches: dict[tuple[int, Mode], Any] = {}
+        #: What it watches, flat: ``(fd, mode, handle, fd, mode, handle, ...)`` (a dict keyed
+        #: by ``(fd, mode)`` tuples cost every connection's wheel 270 bytes).
+        self._watches: tuple[Any, ...] = ()
         self._closed = False
 
     # -- identity ---------------------------------------------------------------------------
@@ -163,10 +178,27 @@ class WheelBase:
             with contextlib.suppress(Exception):
                 self._session._set_handler(name, None)
 
+    def _watching(self, fd: int, mode: Mode) -> int:
+        """Index of ``(fd, mode)`` in ``_watches``, or -1."""
+        watches = self._watches
+        for index in range(0, len(watches), 3):
+            if watches[index] == fd and watches[index + 1] == mode:
+                return index
+        return -1
+
+    def _add_watch(self, fd: int, mode: Mode, handle: Any) -> None:
+        index = self._watching(fd, mode)
+        watches = self._watches if index < 0 else self._drop_watch(index)
+        self._watches = (*watches, fd, mode, handle)
+
+    def _drop_watch(self, index: int) -> tuple[Any, ...]:
+        watches = self._watches = self._watches[:index] + self._watches[index + 3 :]
+        return watches
+
     def _watch(self, handle: Any, mode: Mode, event: str) -> None:
         fd = handle if isinstance(handle, int) else int(handle.fileno())
         self._kernel._files.watch(self._session, handle, mode, event, ())
-        self._watches[fd, mode] = handle
+        self._add_watch(fd, mode, handle)
 
     def _watch_io(
         self, handle: Any, mode: Mode, method: Callable[..., Any], *, strong: bool = False
@@ -188,18 +220,28 @@ class WheelBase:
                 target = self._weak = weakref.ref(self)
         fd = handle if isinstance(handle, int) else int(handle.fileno())
         files = self._kernel._files
-        if (fd, mode) in self._watches:
+        if self._watching(fd, mode) >= 0:
             files.rebind(self._session, fd, mode, WHEEL_IO, (target, method))
         files.watch(self._session, handle, mode, WHEEL_IO, (target, method))
-        self._watches[fd, mode] = handle
+        self._add_watch(fd, mode, handle)
 
     def _unwatch(self, handle: Any, mode: Mode) -> None:
         try:
             fd = handle if isinstance(handle, int) else int(handle.fileno())
-        except (OSError, ValueError):
-            fd = next((f for (f, m), h in self._watches.items() if h is handle and m == mode), -1)
-        if self._watches.pop((fd, mode), None) is None:
+        except (OSError, ValueError):  # closed already: find it by the handle object
+            watches = self._watches
+            fd = next(
+                (
+                    watches[i]
+                    for i in range(0, len(watches), 3)
+                    if watches[i + 2] is handle and watches[i + 1] == mode
+                ),
+                -1,
+            )
+        index = self._watching(fd, mode)
+        if index < 0:
             return
+        self._drop_watch(index)
         self._kernel._files.unwatch(self._session, fd, mode)
 
     def _pause(self, handle: Any, mode: Mode, *, paused: bool) -> bool:
@@ -227,10 +269,10 @@ class WheelBase:
         self._release()
 
     def _release(self) -> None:
-        for (fd, mode), _handle in list(self._watches.items()):
-            self._watches.pop((fd, mode), None)
+        watches, self._watches = self._watches, ()
+        for index in range(0, len(watches), 3):
             with contextlib.suppress(Exception):
-                self._kernel._files.unwatch(self._session, fd, mode)
+                self._kernel._files.unwatch(self._session, watches[index], watches[index + 1])
         for name in list(self._states):
             self._undefine(name)
         free_wheel_id(self._id)

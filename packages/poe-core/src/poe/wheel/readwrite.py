@@ -113,6 +113,30 @@ class ReadWriteWheel(WheelBase):
         NotInSession: not created inside a session's handler.
     """
 
+    __slots__ = (
+        "_auto_flush",
+        "_buffered",
+        "_close_handles",
+        "_closing",
+        "_driver",
+        "_error_event",
+        "_flush_owed",
+        "_flushed_event",
+        "_high_event",
+        "_high_mark",
+        "_high_state",
+        "_input_event",
+        "_input_filter",
+        "_input_handle",
+        "_low_event",
+        "_low_mark",
+        "_output_filter",
+        "_output_handle",
+        "_plain",
+        "_reading",
+        "_tls",
+    )
+
     def __init__(
         self,
         kernel: Kernel,
@@ -297,7 +321,7 @@ class ReadWriteWheel(WheelBase):
 
     def _writable(self) -> bool:
         """The output is still watched (a failed write unwatches it: no more attempts)."""
-        return (_fd(self._output_handle), Mode.WRITE) in self._watches
+        return self._watching(_fd(self._output_handle), Mode.WRITE) >= 0
 
     def _read_failed(self, code: int, text: str) -> None:
         self._emit(self._error_event, "read", code, text, self._id)

@@ -420,7 +420,7 @@ class RunWheel(WheelBase):
             state = self._stdout_state if which == "stdout" else self._stderr_state
             if getattr(self, f"_{which}_event") is not None:
                 self._active += 1
-                if (fd, Mode.READ) not in self._watches:
+                if self._watching(fd, Mode.READ) < 0:
                     self._watch(fd, Mode.READ, state)
             else:
                 self._unwatch(fd, Mode.READ)
@@ -621,7 +621,7 @@ class RunWheel(WheelBase):
         return self._pause_output(self._stderr_fd, paused=False)
 
     def _pause_output(self, fd: int | None, *, paused: bool) -> bool:
-        if fd is None or (fd, Mode.READ) not in self._watches:
+        if fd is None or self._watching(fd, Mode.READ) < 0:
             return False
         return self._pause(fd, Mode.READ, paused=paused)
 

@@ -418,13 +418,13 @@ class SocketFactoryWheel(WheelBase):
 
     def pause_accept(self) -> bool:
         """Stop accepting (server mode). True if the wheel is listening."""
-        if self._socket is None or (self._socket.fileno(), Mode.READ) not in self._watches:
+        if self._socket is None or self._watching(self._socket.fileno(), Mode.READ) < 0:
             return False
         return self._pause(self._socket, Mode.READ, paused=True)
 
     def resume_accept(self) -> bool:
         """Resume accepting after :meth:`pause_accept`. True if the wheel is listening."""
-        if self._socket is None or (self._socket.fileno(), Mode.READ) not in self._watches:
+        if self._socket is None or self._watching(self._socket.fileno(), Mode.READ) < 0:
             return False
         return self._pause(self._socket, Mode.READ, paused=False)
 
@@ -434,7 +434,7 @@ class SocketFactoryWheel(WheelBase):
             return
         fd = sock.fileno()
         for mode in (Mode.READ, Mode.WRITE):
-            if (fd, mode) in self._watches:
+            if self._watching(fd, mode) >= 0:
                 self._unwatch(sock, mode)
         with contextlib.suppress(OSError):
             self._sockname = sock.getsockname()
