@@ -59,6 +59,36 @@ def check_filter(spec: FilterSpec | None, name: str) -> FilterSpec | None:
     return spec
 
 
+def wheel_filters(
+    both: FilterSpec | None,
+    input_only: FilterSpec | None,
+    output_only: FilterSpec | None,
+    names: tuple[str, str, str],
+) -> dict[str, Any]:
+    """One connection's filter arguments for :class:`~poe.wheel.ReadWriteWheel`.
+
+    ``filter=`` made from ``both``, or, when either direction has a spec of its own,
+    ``input_filter=`` and ``output_filter=`` (each falling back to ``both``). ``names``: the
+    three arguments' names, for the messages.
+    """
+    both_name, input_name, output_name = names
+    if input_only is None and output_only is None:
+        return {"filter": make_filter(both, both_name)}
+    return {
+        "input_filter": make_filter(input_only or both, input_name),
+        "output_filter": make_filter(output_only or both, output_name),
+    }
+
+
+def wheel_marks(
+    high: int | None, low: int | None, high_event: str, low_event: str
+) -> dict[str, Any]:
+    """One connection's watermark arguments for :class:`~poe.wheel.ReadWriteWheel` (or none)."""
+    if high is None:
+        return {}
+    return {"high_mark": high, "low_mark": low, "high_event": high_event, "low_event": low_event}
+
+
 def _is_filter(value: object) -> bool:
     return not isinstance(value, type) and all(
         callable(getattr(value, attr, None))

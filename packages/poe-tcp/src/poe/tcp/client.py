@@ -61,8 +61,9 @@ from poe.tcp._common import (
     check_watermarks,
     ignore,
     input_handler,
-    make_filter,
     merge_states,
+    wheel_filters,
+    wheel_marks,
 )
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
@@ -461,21 +462,13 @@ class TCPClient:
             if hostname is None and self._domain != socket.AF_UNIX:
                 hostname = self._address
             driver = TLSDriver(self._tls, server_hostname=hostname)
-        if self._input_filter is None and self._output_filter is None:
-            filters: dict[str, Any] = {"filter": make_filter(self._filter, "filter")}
-        else:
-            filters = {
-                "input_filter": make_filter(self._input_filter or self._filter, "input_filter"),
-                "output_filter": make_filter(self._output_filter or self._filter, "output_filter"),
-            }
-        marks: dict[str, Any] = {}
-        if self._high_mark is not None:
-            marks = {
-                "high_mark": self._high_mark,
-                "low_mark": self._low_mark,
-                "high_event": "got_high",
-                "low_event": "got_low",
-            }
+        filters = wheel_filters(
+            self._filter,
+            self._input_filter,
+            self._output_filter,
+            ("filter", "input_filter", "output_filter"),
+        )
+        marks = wheel_marks(self._high_mark, self._low_mark, "got_high", "got_low")
         try:
             wheel = ReadWriteWheel(
                 ctx.kernel,

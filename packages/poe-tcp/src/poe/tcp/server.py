@@ -69,8 +69,9 @@ from poe.tcp._common import (
     check_watermarks,
     ignore,
     input_handler,
-    make_filter,
     merge_states,
+    wheel_filters,
+    wheel_marks,
 )
 from poe.tcp._listen import bind_target, file_identity, remove_stale_socket
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
@@ -618,22 +619,15 @@ class TCPServer:
                 heap.pop("socket", None)
                 return  # dropped: nothing holds the session, it ends now
             heap["socket"] = sock = chosen
-        filt = self._filter
-        if self._input_filter is None and self._output_filter is None:
-            filters: dict[str, Any] = {"filter": make_filter(filt, "client_filter")}
-        else:
-            filters = {
-                "input_filter": make_filter(self._input_filter or filt, "client_input_filter"),
-                "output_filter": make_filter(self._output_filter or filt, "client_output_filter"),
-            }
-        marks: dict[str, Any] = {}
-        if self._high_mark is not None:
-            marks = {
-                "high_mark": self._high_mark,
-                "low_mark": self._low_mark,
-                "high_event": "tcp_server_got_high",
-                "low_event": "tcp_server_got_low",
-            }
+        filters = wheel_filters(
+            self._filter,
+            self._input_filter,
+            self._output_filter,
+            ("client_filter", "client_input_filter", "client_output_filter"),
+        )
+        marks = wheel_marks(
+            self._high_mark, self._low_mark, "tcp_server_got_high", "tcp_server_got_low"
+        )
         try:
             heap["client"] = ReadWriteWheel(
                 ctx.kernel,
