@@ -87,6 +87,12 @@ PACKAGES: dict[str, PackageSpec] = {
         "extras": ["uvloop"],
         "module": "poe.tcp",
     },
+    "poe-irc": {
+        "path": "packages/poe-irc",
+        "loops": ["asyncio", "uvloop", "select"],
+        "extras": ["uvloop"],
+        "module": "poe.irc",
+    },
 }
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]

@@ -79,6 +79,10 @@ API_MODULES = [
     "poe.loop.asyncio_loop",
     "poe.testing",
     "poe.testing.plugin",
+    "poe.testing.watchdog",
+    "poe.irc",
+    "poe.irc.state",
+    "poe.irc.plugins",
 ]
 
 

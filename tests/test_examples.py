@@ -5,7 +5,7 @@ must not leak between examples) with every ``packages/*/src`` on ``PYTHONPATH``,
 work from a plain checkout. It must exit with status 0 within the timeout. When
 ``examples/<name>.out`` exists, standard output must equal it exactly; the documentation shows
 those same files, so the docs cannot drift from what the programs really print. Examples whose
-output depends on timing or process ids (the showcase) have no ``.out`` file.
+output depends on timing or process ids (the kernel tour) have no ``.out`` file.
 
 A file whose name starts with ``_`` (``examples/_tcp_script.py``) is not an example but a helper
 that several examples import (they run with ``examples/`` as their script directory, so a plain
@@ -35,7 +35,7 @@ TIMEOUT = 60.0
 #: The examples; files named ``_*.py`` are helpers they import, not programs of their own.
 SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
 #: Examples that use POSIX-only facilities (OS signals, child processes).
-POSIX_ONLY = {"os_signals", "showcase"}
+POSIX_ONLY = {"os_signals", "kernel_tour"}
 
 
 def _env() -> dict[str, str]:

@@ -629,6 +629,34 @@ def test_refused_input_is_a_read_error_and_later_records_arrive(
     ]
 
 
+def test_refused_records_in_a_row_each_report_and_the_rest_arrive(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """Three bad lines in one read: three errors, then the good line, with no more input."""
+    a, b = pair
+    log: Log = []
+
+    def start(ctx: Context) -> None:
+        ctx.heap["w"] = ReadWriteWheel(
+            ctx.kernel,
+            handle=a,
+            filter=LineFilter(literal=b"\n", max_length=8),
+            input_event="got",
+            error_event="err",
+        )
+        b.sendall(b"x" * 20 + b"\n" + b"y" * 20 + b"\n" + b"z" * 20 + b"\nafter\n")
+
+    def got(ctx: Context, line: str, wheel_id: int) -> None:
+        log.append(("got", line))
+        ctx.heap.pop("w").close()  # no end of file: only the first read can deliver "after"
+
+    def err(ctx: Context, op: str, code: int, text: str, wheel_id: int) -> None:
+        log.append(("err", op, code))
+
+    run_session(kernel, start, got=got, err=err)
+    assert log == [("err", "read", errno.EMSGSIZE)] * 3 + [("got", "after")]
+
+
 def test_put_in_the_low_event_handler_keeps_writing(
     kernel: Kernel, pair: tuple[socket.socket, socket.socket]
 ) -> None:

@@ -15,19 +15,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from poe.session import Context, Session
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from poe.kernel import Kernel
 
 T = TypeVar("T")
 
 #: Seconds a peer waits on its socket before it gives up (and fails its test).
 PEER_TIMEOUT = 10.0
-#: Seconds a :class:`Watchdog` gives its test's scenario.
-WATCHDOG = 10.0
 
 
 class Peers:
@@ -125,42 +120,3 @@ def peers() -> Iterator[Peers]:
     yield group
     for future in group.futures:
         future.result(timeout=PEER_TIMEOUT)
-
-
-class Watchdog:
-    """Stops the kernel if the test's scenario has not called :meth:`done` within ``seconds``."""
-
-    def __init__(self, kernel: Kernel, seconds: float = WATCHDOG) -> None:
-        self.kernel = kernel
-        self.fired = False
-        self.session = Session.create(
-            kernel,
-            inline_states={
-                "_start": lambda ctx: ctx.kernel.delay("fire", seconds),
-                "fire": self._fire,
-                "done": lambda ctx: ctx.kernel.delay("fire"),
-            },
-        )
-
-    def _fire(self, ctx: Context) -> None:
-        self.fired = True
-        ctx.kernel.stop()
-
-    def done(self) -> None:
-        if self.session.alive:
-            self.kernel.post(self.session, "done")
-
-    def run(self) -> None:
-        self.kernel.run()
-        assert not self.fired, "the scenario did not finish in time"
-
-
-@pytest.fixture
-def watchdog(kernel: Kernel) -> Watchdog:
-    """A :class:`Watchdog` on the test's kernel: its first session, armed for ``WATCHDOG`` s.
-
-    The test modules cannot import this conftest by name (pytest imports it in importlib mode),
-    hence a fixture. A test that may skip must do so before this fixture is set up (request the
-    skipping fixture first): a skip after it leaves the watchdog's timer to the leak check.
-    """
-    return Watchdog(kernel)

@@ -33,7 +33,7 @@ from poe.tcp import Backoff, TCPClient
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
 if TYPE_CHECKING:
-    from conftest import Watchdog
+    from poe.testing.watchdog import Watchdog
 
 pytestmark = pytest.mark.timeout(30)
 

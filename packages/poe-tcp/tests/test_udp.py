@@ -14,7 +14,7 @@ from poe.session import Context
 from poe.tcp import UDPSocket
 
 if TYPE_CHECKING:
-    from conftest import Watchdog
+    from poe.testing.watchdog import Watchdog
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -18,6 +18,12 @@ depends on poe-core gets these fixtures:
 ``socket_dir``
     A new, short directory (``/tmp/poe-XXXXXXXX``) for UNIX-domain socket paths, removed after
     the test: ``tmp_path`` can exceed the 107 bytes a socket path may have.
+``watchdog``
+    A :class:`poe.testing.watchdog.Watchdog` on ``kernel`` (its first session), armed for 10
+    seconds: ``watchdog.run()`` runs the kernel and fails the test if the scenario has not
+    called ``watchdog.done()`` in time. A test that may skip must do so before this fixture is
+    set up (request the skipping fixture first): a skip after it leaves the watchdog's timer to
+    the leak check.
 ``tls_certificates`` / ``tls_server_context`` / ``tls_client_context``
     A throw-away CA and a server certificate for localhost and 127.0.0.1 (made once per test
     session with ``cryptography``; tests using them are skipped without it), and SSL contexts
@@ -44,6 +50,7 @@ from poe.kernel import Kernel
 from poe.loop import BACKENDS, DEFAULT_BACKEND, available_loops
 from poe.testing import FakeClock, leaks
 from poe.testing import tls as _tls
+from poe.testing.watchdog import Watchdog
 
 if TYPE_CHECKING:
     import ssl
@@ -121,6 +128,12 @@ def _checked(kernel: Kernel, request: pytest.FixtureRequest) -> Iterator[Kernel]
 def kernel(poe_loop: str, request: pytest.FixtureRequest) -> Iterator[Kernel]:
     """A fresh kernel on the real clock, leak-checked after the test."""
     yield from _checked(Kernel(loop=poe_loop), request)
+
+
+@pytest.fixture
+def watchdog(kernel: Kernel) -> Watchdog:
+    """A :class:`~poe.testing.watchdog.Watchdog` on the test's kernel, armed for 10 seconds."""
+    return Watchdog(kernel)
 
 
 @pytest.fixture

@@ -265,18 +265,21 @@ class ReadWriteWheel(WheelBase):
         session = self._session
         kernel = self._kernel
         failed = False
+        last_pending: Any = None
         while not self._closed and self._input_event is not None and self._input_filter is filt:
             try:
                 records = filt.get_one()
             except FilterError as exc:
                 # The peer broke the framing (a line over max_length...): the filter dropped
                 # the bad input, the owner hears of it as a read error, and the records after
-                # it are still delivered unless the error handler closes the wheel. Twice in a
-                # row without a record in between means the filter makes no progress: stop.
+                # it are still delivered unless the error handler closes the wheel. Errors in
+                # a row are fine while each one consumes input (two bad lines); an error that
+                # leaves the buffer as it was means the filter makes no progress: stop.
                 self._emit(self._error_event, "read", exc.errno, str(exc), wheel_id)
-                if failed:
+                pending = filt.get_pending()
+                if failed and pending == last_pending:
                     return
-                failed = True
+                failed, last_pending = True, pending
                 continue
             failed = False
             if not records:
