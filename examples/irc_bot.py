@@ -80,7 +80,6 @@ class Director:
             kernel,
             inline_states={
                 "_start": self.start,
-                "irc_registered": lambda ctx, irc: None,
                 "irc_366": self.bot_joined,
                 "irc_001": self.alice_welcome,
                 "irc_join": self.alice_joined,

@@ -100,7 +100,6 @@ class TelnetBridge:
             client_input=self.typed,
             client_disconnected=self.hung_up,
             inline_states={
-                "irc_registered": lambda ctx, irc: None,
                 "irc_001": self.irc_welcome,
                 "irc_433": self.irc_nick_taken,
                 "irc_join": self.irc_join,
@@ -108,7 +107,6 @@ class TelnetBridge:
                 "irc_quit": self.irc_quit,
                 "irc_public": self.irc_public,
                 "irc_ctcp_action": self.irc_action,
-                "irc_shutdown": lambda ctx, *args: None,
             },
         )
 
@@ -219,7 +217,6 @@ class Director:
             kernel,
             inline_states={
                 "_start": self.start,
-                "irc_registered": lambda ctx, irc: None,
                 "irc_366": self.bot_ready,
                 "irc_001": lambda ctx, *args: self.next_step(),
                 "irc_join": self.alice_join,

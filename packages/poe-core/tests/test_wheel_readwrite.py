@@ -742,3 +742,90 @@ def test_renaming_events_keeps_a_paused_or_finished_input_as_it_is(
 
     run_session(kernel, start, resume=resume, got2=got2, err=err, err2=err, done=done)
     assert log == ["resume", "one", ("read", 0)]
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    sock.settimeout(5)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def test_lines_put_during_a_read_are_counted_and_ordered_at_once(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """Replies put by input handlers are serialized together at the end of the read, but
+    nothing can tell: octet counts include them, a filter switch and a non-line put keep the
+    order and each record's filter, and a handler's exception does not lose them."""
+    a, b = pair
+    counts: Log = []
+
+    def start(ctx: Context) -> None:
+        ctx.heap["w"] = ReadWriteWheel(
+            ctx.kernel, handle=a, filter=LineFilter(literal=b"\n"), input_event="got"
+        )
+        b.sendall(b"one\ntwo\nswitch\nthree\nboom\n")
+
+    def got(ctx: Context, line: str, wheel_id: int) -> None:
+        wheel: ReadWriteWheel = ctx.heap["w"]
+        if line == "switch":
+            wheel.put("before switch")
+            wheel.set_output_filter(LineFilter(literal=b"\r\n"))
+            wheel.put("", "after switch")  # two records: the general path
+            return
+        if line == "bye":
+            wheel.put("bye")
+            wheel.close(flush=True, close_handles=True)
+            return
+        wheel.put(line.upper())
+        counts.append(wheel.get_driver_out_octets())
+        if line == "boom":
+            msg = "handler failed after its put"
+            raise RuntimeError(msg)
+
+    def die(ctx: Context, name: str, info: Any) -> None:
+        ctx.kernel.sig_handled()
+        b.sendall(b"bye\n")  # the exception ended that read: what follows comes in another
+
+    def start_with_die(ctx: Context) -> None:
+        ctx.kernel.sig("DIE", "die")
+        start(ctx)
+
+    run_session(kernel, start_with_die, got=got, die=die)
+    assert counts == [4, 8, 8 + 14 + 16 + 7, 8 + 14 + 16 + 7 + 6]
+    assert _read_all(b) == (
+        b"ONE\nTWO\nbefore switch\n\r\nafter switch\r\nTHREE\r\nBOOM\r\nbye\r\n"
+    )
+
+
+def test_a_put_that_fails_raises_in_the_handler_that_made_it(
+    kernel: Kernel, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """Records a filter cannot serialize are not deferred: the error reaches the caller."""
+    a, b = pair
+    errors: Log = []
+
+    def start(ctx: Context) -> None:
+        ctx.heap["w"] = ReadWriteWheel(
+            ctx.kernel,
+            handle=a,
+            input_filter=LineFilter(literal=b"\n"),
+            output_filter=LineFilter(literal=b"\n", encoding="ascii", errors="strict"),
+            input_event="got",
+        )
+        b.sendall(b"caf\xc3\xa9\nok\n")
+
+    def got(ctx: Context, line: str, wheel_id: int) -> None:
+        wheel: ReadWriteWheel = ctx.heap["w"]
+        for record in (line, b"bytes are not lines"):
+            try:
+                wheel.put(record)
+            except (UnicodeEncodeError, AttributeError) as exc:
+                errors.append(type(exc).__name__)
+        if line == "ok":
+            wheel.close(flush=True, close_handles=True)
+
+    run_session(kernel, start, got=got)
+    assert errors == ["UnicodeEncodeError", "AttributeError", "AttributeError"]
+    assert _read_all(b) == b"ok\n"

@@ -9,6 +9,8 @@
 * ``inspircd_services``: InspIRCd 3 + Atheme 7.2 (NickServ, SaslServ), one per session;
   SASL PLAIN with ``server.account`` gets 903, a wrong password 904.
 * ``raw_client``: the :func:`ircd.raw_client` context manager, ``raw_client(server)``.
+* ``converse``: ``converse(server, start, stop, script, bot="bot")`` runs ``script(user)``
+  with a raw user in ``#test`` once the bot joined (``support.converse``).
 * ``recorder``: ``recorder(irc)`` makes a ``support.Recorder`` session, registered for all of
   ``irc``'s events, that connects it.
 
@@ -20,6 +22,7 @@ importlib mode): they get everything through the fixtures and import ``ircd`` fo
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -137,3 +140,9 @@ def recorder(kernel: Kernel) -> Callable[..., support.Recorder]:
         return support.Recorder(kernel, irc, connect=connect)
 
     return make
+
+
+@pytest.fixture
+def converse(kernel: Kernel) -> Callable[..., Any]:
+    """``support.converse`` on the test's kernel, with raw clients."""
+    return functools.partial(support.converse, kernel, ircd.raw_client)

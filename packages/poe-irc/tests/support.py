@@ -1,4 +1,4 @@
-"""Helpers for the component tests: a session that records what a component sends it.
+"""Helpers for the component tests: a recording session, and a conversation with a raw user.
 
 Loaded by ``conftest.py`` (pytest's importlib mode keeps test modules from importing siblings)
 and offered as the ``recorder`` fixture; test modules import it for types only.
@@ -6,15 +6,24 @@ and offered as the ``recorder`` fixture; test modules import it for types only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import threading
+import time
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from poe.session import Context, Session
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
 
+    from ircd import IRCServer, RawClient
     from poe.irc import IRC
     from poe.kernel import Kernel
+
+T = TypeVar("T")
+TIMEOUT = 10.0
+CHANNEL = "#test"
 
 
 class Recorder:
@@ -57,3 +66,65 @@ class Recorder:
     def args(self, event: str) -> list[tuple[Any, ...]]:
         """The arguments of each ``event`` received, in order."""
         return [args for name, args in self.events if name == event]
+
+
+def converse(
+    kernel: Kernel,
+    raw_client: Callable[..., AbstractContextManager[RawClient]],
+    server: IRCServer,
+    start: Callable[[], None],
+    stop: Callable[[], None],
+    script: Callable[[RawClient], T],
+    *,
+    bot: str = "bot",
+    setup: Callable[[RawClient], object] | None = None,
+    until: Callable[[], bool] | None = None,
+) -> T:
+    """Run ``script(user)`` (in a thread) once the user is in ``#test`` and the bot has joined.
+
+    ``user`` is a :class:`ircd.RawClient` registered as ``user``, the channel's operator.
+
+    ``setup(user)`` runs after the user created the channel, before the bot comes.
+    ``start()`` (connect the bot) runs in the kernel once the user has created the channel;
+    ``stop()`` (shut the bot down) once the script has ended and ``until()`` (if given) holds.
+    A watchdog stops the kernel after ``TIMEOUT`` seconds and fails the test.
+    """
+    ready = threading.Event()
+    result: Future[T] = Future()
+
+    def user_side() -> None:
+        try:
+            with raw_client(server) as user:
+                user.register("user")
+                user.send(f"JOIN {CHANNEL}")
+                user.expect("366")
+                if setup is not None:
+                    setup(user)
+                ready.set()
+                user.expect(lambda m: m.command == "JOIN" and m.nick == bot)
+                result.set_result(script(user))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test through the future
+            result.set_exception(exc)
+
+    deadline = time.monotonic() + TIMEOUT
+    state = {"started": False, "fired": False}
+
+    def poll(ctx: Context) -> None:
+        if ready.is_set() and not state["started"]:
+            state["started"] = True
+            start()
+        if result.done() and (result.exception() is not None or until is None or until()):
+            stop()
+        elif time.monotonic() > deadline:
+            state["fired"] = True
+            ctx.kernel.stop()
+        else:
+            ctx.kernel.delay("poll", 0.01)
+
+    threading.Thread(target=user_side, daemon=True).start()
+    Session.create(
+        kernel, inline_states={"_start": lambda ctx: ctx.kernel.yield_("poll"), "poll": poll}
+    )
+    kernel.run()
+    assert not state["fired"], "the conversation did not end in time"
+    return result.result(timeout=1.0)

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import enum
 import logging
-import threading
-import time
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 from poe.errors import InvalidArgument
 from poe.irc.bot import Bot, BotContext, CommandSignature, Mask, UsageError
-from poe.session import Context, Session
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from contextlib import AbstractContextManager
 
     from ircd import NgIRCd, RawClient
     from poe.irc.message import Message
@@ -31,57 +26,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 TIMEOUT = 10.0
 CHANNEL = "#test"
-
-
-def converse(
-    kernel: Kernel,
-    server: NgIRCd,
-    raw_client: Callable[..., AbstractContextManager[RawClient]],
-    bot: Bot,
-    script: Callable[[RawClient], T],
-) -> T:
-    """Run ``script(user)`` once the user is in ``#test`` and the bot has joined it.
-
-    The bot (made with ``autostart=False``) starts once the user has created the channel, and
-    shuts down once the script has ended. A watchdog stops the kernel after ``TIMEOUT`` s.
-    """
-    ready = threading.Event()
-    result: Future[T] = Future()
-
-    def user_side() -> None:
-        try:
-            with raw_client(server) as user:
-                user.register("user")
-                user.send(f"JOIN {CHANNEL}")
-                user.expect("366")
-                ready.set()
-                user.expect(lambda m: m.command == "JOIN" and m.nick == "bot")
-                result.set_result(script(user))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test through the future
-            result.set_exception(exc)
-
-    deadline = time.monotonic() + TIMEOUT
-    state = {"started": False, "fired": False}
-
-    def poll(ctx: Context) -> None:
-        if ready.is_set() and not state["started"]:
-            state["started"] = True
-            bot.start()
-        if result.done():
-            bot.shutdown("bye")
-        elif time.monotonic() > deadline:
-            state["fired"] = True
-            ctx.kernel.stop()
-        else:
-            ctx.kernel.delay("poll", 0.01)
-
-    threading.Thread(target=user_side, daemon=True).start()
-    Session.create(
-        kernel, inline_states={"_start": lambda ctx: ctx.kernel.yield_("poll"), "poll": poll}
-    )
-    kernel.run()
-    assert not state["fired"], "the conversation did not end in time"
-    return result.result(timeout=1.0)
 
 
 def reply(user: RawClient, line: str, target: str = CHANNEL) -> str:
@@ -139,7 +83,7 @@ def bot(kernel: Kernel, ngircd: NgIRCd) -> Bot:
     return bot
 
 
-def test_commands_and_replies(kernel: Kernel, ngircd: NgIRCd, raw_client: Any, bot: Bot) -> None:
+def test_commands_and_replies(kernel: Kernel, ngircd: NgIRCd, converse: Any, bot: Bot) -> None:
     def script(user: RawClient) -> list[str]:
         return [
             reply(user, "!echo hello   world"),
@@ -150,13 +94,13 @@ def test_commands_and_replies(kernel: Kernel, ngircd: NgIRCd, raw_client: Any, b
             reply(user, "!add 1 1", "bot"),  # private: the answer comes in private
         ]
 
-    texts = converse(kernel, ngircd, raw_client, bot, script)
+    texts = converse(ngircd, bot.start, bot.shutdown, script)
     assert texts[:3] == ["hello   world", "5", "42"]
     assert texts[3].startswith("you are user (")
     assert texts[4:] == [f"here is {CHANNEL}", "A B", "2"]
 
 
-def test_usage_errors(kernel: Kernel, ngircd: NgIRCd, raw_client: Any, bot: Bot) -> None:
+def test_usage_errors(kernel: Kernel, ngircd: NgIRCd, converse: Any, bot: Bot) -> None:
     def script(user: RawClient) -> list[str]:
         return [
             reply(user, "!add 2 x"),
@@ -166,7 +110,7 @@ def test_usage_errors(kernel: Kernel, ngircd: NgIRCd, raw_client: Any, bot: Bot)
             reply(user, "!boom now"),
         ]
 
-    assert converse(kernel, ngircd, raw_client, bot, script) == [
+    assert converse(ngircd, bot.start, bot.shutdown, script) == [
         "B must be a whole number, not 'x'. Usage: !add A B",
         "missing B. Usage: !add A B",
         "too many arguments. Usage: !add A B",
@@ -178,7 +122,7 @@ def test_usage_errors(kernel: Kernel, ngircd: NgIRCd, raw_client: Any, bot: Bot)
 def test_a_failing_handler_is_answered_and_the_bot_goes_on(
     kernel: Kernel,
     ngircd: NgIRCd,
-    raw_client: Any,
+    converse: Any,
     bot: Bot,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -186,14 +130,12 @@ def test_a_failing_handler_is_answered_and_the_bot_goes_on(
         return [reply(user, "!boom"), reply(user, "!echo still here")]
 
     with caplog.at_level(logging.ERROR, logger="poe.irc.bot"):
-        texts = converse(kernel, ngircd, raw_client, bot, script)
+        texts = converse(ngircd, bot.start, bot.shutdown, script)
     assert texts == ["boom: sorry, that failed (ZeroDivisionError)", "still here"]
     assert any("ZeroDivisionError" in (r.exc_text or "") for r in caplog.records)
 
 
-def test_help_and_unknown_commands(
-    kernel: Kernel, ngircd: NgIRCd, raw_client: Any, bot: Bot
-) -> None:
+def test_help_and_unknown_commands(kernel: Kernel, ngircd: NgIRCd, converse: Any, bot: Bot) -> None:
     def script(user: RawClient) -> list[str]:
         return [
             *replies(user, "!help", 2),
@@ -202,7 +144,7 @@ def test_help_and_unknown_commands(
             reply(user, "!nope"),
         ]
 
-    assert converse(kernel, ngircd, raw_client, bot, script) == [
+    assert converse(ngircd, bot.start, bot.shutdown, script) == [
         "Commands: add, boom, echo, shout, whoami",
         "For more details, use: !help <command>",
         "echo TEXT: say TEXT back",
@@ -213,7 +155,7 @@ def test_help_and_unknown_commands(
     ]
 
 
-def test_events_and_auth(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_events_and_auth(kernel: Kernel, ngircd: NgIRCd, converse: Any) -> None:
     refused: list[str] = []
 
     def auth(irc: Any, who: str, where: str, command: str, text: str) -> bool:
@@ -254,14 +196,14 @@ def test_events_and_auth(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> Non
         greeting = user.expect(lambda m: m.command == "PRIVMSG" and m.nick == "bot").params[1]
         return [greeting, reply(user, "!secret")]
 
-    texts = converse(kernel, ngircd, raw_client, bot, script)
+    texts = converse(ngircd, bot.start, bot.shutdown, script)
     assert texts == ["hello user", "You are not authorized to use this command."]
     assert refused == ["user"]
     assert seen == [("irc_join", "bot", CHANNEL), ("irc_join", "user", CHANNEL)]
 
 
 def test_commands_added_while_running(
-    kernel: Kernel, ngircd: NgIRCd, raw_client: Any, bot: Bot
+    kernel: Kernel, ngircd: NgIRCd, converse: Any, bot: Bot
 ) -> None:
     @bot.command("teach")
     def teach(ctx: BotContext) -> str:
@@ -274,7 +216,7 @@ def test_commands_added_while_running(
     def script(user: RawClient) -> list[str]:
         return [reply(user, "!late"), reply(user, "!teach"), reply(user, "!late")]
 
-    assert converse(kernel, ngircd, raw_client, bot, script) == [
+    assert converse(ngircd, bot.start, bot.shutdown, script) == [
         "Unknown command: late; try !help",
         "learnt",
         "made it",

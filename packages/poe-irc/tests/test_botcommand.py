@@ -9,9 +9,6 @@ answer are followed by one that must: the next answer the user sees is that one'
 
 from __future__ import annotations
 
-import threading
-import time
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -23,70 +20,16 @@ from poe.session import Context, Session
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from contextlib import AbstractContextManager
 
     from ircd import NgIRCd, RawClient
+
+    Converse = Callable[..., Any]
     from poe.irc.message import Message
     from poe.kernel import Kernel
 
 T = TypeVar("T")
 TIMEOUT = 10.0
 CHANNEL = "#test"
-
-
-def converse(
-    kernel: Kernel,
-    server: NgIRCd,
-    raw_client: Callable[..., AbstractContextManager[RawClient]],
-    start: Callable[[], None],
-    stop: Callable[[], None],
-    script: Callable[[RawClient], T],
-    *,
-    bot: str = "bot",
-) -> T:
-    """Run ``script(user)`` once the user is in ``#test`` and the bot has joined it.
-
-    ``start()`` (connect the bot) runs in the kernel once the user has created the channel;
-    ``stop()`` (shut the bot down) once the script has ended. A watchdog stops the kernel
-    after ``TIMEOUT`` seconds and fails the test.
-    """
-    ready = threading.Event()
-    result: Future[T] = Future()
-
-    def user_side() -> None:
-        try:
-            with raw_client(server) as user:
-                user.register("user")
-                user.send(f"JOIN {CHANNEL}")
-                user.expect("366")
-                ready.set()
-                user.expect(lambda m: m.command == "JOIN" and m.nick == bot)
-                result.set_result(script(user))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test through the future
-            result.set_exception(exc)
-
-    deadline = time.monotonic() + TIMEOUT
-    state = {"started": False, "fired": False}
-
-    def poll(ctx: Context) -> None:
-        if ready.is_set() and not state["started"]:
-            state["started"] = True
-            start()
-        if result.done():
-            stop()
-        elif time.monotonic() > deadline:
-            state["fired"] = True
-            ctx.kernel.stop()
-        else:
-            ctx.kernel.delay("poll", 0.01)
-
-    threading.Thread(target=user_side, daemon=True).start()
-    Session.create(
-        kernel, inline_states={"_start": lambda ctx: ctx.kernel.yield_("poll"), "poll": poll}
-    )
-    kernel.run()
-    assert not state["fired"], "the conversation did not end in time"
-    return result.result(timeout=1.0)
 
 
 class EchoBot:
@@ -142,14 +85,14 @@ def answers(user: RawClient, line: str, count: int, target: str = CHANNEL) -> li
 
 
 def talk(
+    converse: Converse,
     kernel: Kernel,
     server: NgIRCd,
-    raw_client: Callable[..., AbstractContextManager[RawClient]],
     plugin: BotCommand,
     script: Callable[[RawClient], T],
 ) -> tuple[T, EchoBot]:
     bot = EchoBot(kernel, server, plugin)
-    return converse(kernel, server, raw_client, bot.start, bot.stop, script), bot
+    return converse(server, bot.start, bot.stop, script), bot
 
 
 COMMANDS: dict[str, CommandSpec] = {
@@ -168,7 +111,9 @@ COMMANDS: dict[str, CommandSpec] = {
 # -- in channels ---------------------------------------------------------------------------------
 
 
-def test_addressed_commands_in_a_channel(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_addressed_commands_in_a_channel(
+    kernel: Kernel, ngircd: NgIRCd, converse: Converse
+) -> None:
     def script(user: RawClient) -> list[str]:
         texts = [said(user, "bot: echo hello  world").params[1]]
         texts.append(said(user, "BOT, Echo x").params[1])  # case-insensitive nick and command
@@ -180,7 +125,7 @@ def test_addressed_commands_in_a_channel(kernel: Kernel, ngircd: NgIRCd, raw_cli
         texts.append(said(user, "bot; echo last").params[1])
         return texts
 
-    texts, bot = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS), script)
+    texts, bot = talk(converse, kernel, ngircd, BotCommand(COMMANDS), script)
     assert texts == [
         "echo='hello  world'",
         "echo='x'",
@@ -193,7 +138,7 @@ def test_addressed_commands_in_a_channel(kernel: Kernel, ngircd: NgIRCd, raw_cli
     ] * 5
 
 
-def test_prefixed_commands_in_a_channel(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_prefixed_commands_in_a_channel(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     def script(user: RawClient) -> list[str]:
         texts = [said(user, "!echo hi").params[1]]
         user.send(f"PRIVMSG {CHANNEL} :bot: echo not addressed")  # addressed=False: ignored
@@ -201,51 +146,53 @@ def test_prefixed_commands_in_a_channel(kernel: Kernel, ngircd: NgIRCd, raw_clie
         texts.append(said(user, "!echo").params[1])  # no arguments: ""
         return texts
 
-    texts, _ = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS, addressed=False), script)
+    texts, _ = talk(converse, kernel, ngircd, BotCommand(COMMANDS, addressed=False), script)
     assert texts == ["echo='hi'", "echo=''"]
 
 
 def test_both_forms_with_prefix_in_channels(
-    kernel: Kernel, ngircd: NgIRCd, raw_client: Any
+    kernel: Kernel, ngircd: NgIRCd, converse: Converse
 ) -> None:
     def script(user: RawClient) -> list[str]:
         return [said(user, "!echo a").params[1], said(user, "bot: echo b").params[1]]
 
     plugin = BotCommand(COMMANDS, prefix_in_channels=True, method="privmsg")
-    texts, _ = talk(kernel, ngircd, raw_client, plugin, script)
+    texts, _ = talk(converse, kernel, ngircd, plugin, script)
     assert texts == ["echo='a'", "echo='b'"]
 
 
 # -- in private ----------------------------------------------------------------------------------
 
 
-def test_private_commands_need_the_prefix(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_private_commands_need_the_prefix(
+    kernel: Kernel, ngircd: NgIRCd, converse: Converse
+) -> None:
     def script(user: RawClient) -> list[Message]:
         user.send("PRIVMSG bot :echo bare")  # no prefix, no bare_private: ignored
         return [said(user, "!echo private", "bot")]
 
-    (reply,), bot = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS), script)
+    (reply,), bot = talk(converse, kernel, ngircd, BotCommand(COMMANDS), script)
     assert reply.params == ("user", "echo='private'")
     assert bot.events[0][2] == "user"  # where: the sender's nick
 
 
-def test_bare_private_commands(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_bare_private_commands(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     def script(user: RawClient) -> list[str]:
         return [said(user, "echo bare", "bot").params[1], said(user, "!echo too", "bot").params[1]]
 
-    texts, _ = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS, bare_private=True), script)
+    texts, _ = talk(converse, kernel, ngircd, BotCommand(COMMANDS, bare_private=True), script)
     assert texts == ["echo='bare'", "echo='too'"]
 
 
 def test_channels_and_private_can_be_turned_off(
-    kernel: Kernel, ngircd: NgIRCd, raw_client: Any
+    kernel: Kernel, ngircd: NgIRCd, converse: Converse
 ) -> None:
     def script(user: RawClient) -> str:
         user.send("PRIVMSG bot :!echo private")  # in_private=False: ignored
         user.send("PRIVMSG bot :sync")
         return user.expect(lambda m: m.nick == "bot" and m.command == "PRIVMSG").params[1]
 
-    text, bot = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS, in_private=False), script)
+    text, bot = talk(converse, kernel, ngircd, BotCommand(COMMANDS, in_private=False), script)
     assert text == "synced"
     assert bot.events == []
 
@@ -253,7 +200,7 @@ def test_channels_and_private_can_be_turned_off(
 # -- help and unknown commands -------------------------------------------------------------------
 
 
-def test_help(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_help(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     def script(user: RawClient) -> list[list[str]]:
         return [
             answers(user, "bot: help", 2),
@@ -263,7 +210,7 @@ def test_help(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
             answers(user, "!help nope", 2, "bot"),
         ]
 
-    replies, _ = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS), script)
+    replies, _ = talk(converse, kernel, ngircd, BotCommand(COMMANDS), script)
     assert replies == [
         ["Commands: echo, slap", "For more details, use: bot: help <command>"],
         ["echo TEXT: says TEXT back"],
@@ -281,20 +228,20 @@ def test_help(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
     ]
 
 
-def test_help_is_sent_as_notices(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_help_is_sent_as_notices(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     def script(user: RawClient) -> Message:
         return said(user, "bot: help")
 
-    (reply, _) = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS), script)
+    (reply, _) = talk(converse, kernel, ngircd, BotCommand(COMMANDS), script)
     assert reply.command == "NOTICE"
     assert reply.params[0] == CHANNEL
 
 
-def test_unknown_commands(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_unknown_commands(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     def script(user: RawClient) -> list[str]:
         return [said(user, "bot: frobnicate now").params[1], said(user, "!Frob", "bot").params[1]]
 
-    texts, bot = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS), script)
+    texts, bot = talk(converse, kernel, ngircd, BotCommand(COMMANDS), script)
     assert texts == [
         "Unknown command: frobnicate; try bot: help",
         "Unknown command: frob; try !help",
@@ -302,19 +249,21 @@ def test_unknown_commands(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> No
     assert bot.events == []
 
 
-def test_unknown_commands_can_be_ignored(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_unknown_commands_can_be_ignored(
+    kernel: Kernel, ngircd: NgIRCd, converse: Converse
+) -> None:
     def script(user: RawClient) -> str:
         user.send(f"PRIVMSG {CHANNEL} :bot: frobnicate")
         return said(user, "bot: echo next").params[1]
 
-    text, _ = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS, ignore_unknown=True), script)
+    text, _ = talk(converse, kernel, ngircd, BotCommand(COMMANDS, ignore_unknown=True), script)
     assert text == "echo='next'"
 
 
 # -- authorization -------------------------------------------------------------------------------
 
 
-def test_auth_refusal(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_auth_refusal(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     calls: list[tuple[str, str, str, str]] = []
 
     def auth(
@@ -332,7 +281,7 @@ def test_auth_refusal(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
             said(user, "bot: echo public").params[1],
         ]
 
-    texts, bot = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS, auth=auth), script)
+    texts, bot = talk(converse, kernel, ngircd, BotCommand(COMMANDS, auth=auth), script)
     assert texts == [
         "No slapping.",
         "Really.",
@@ -347,7 +296,7 @@ def test_auth_refusal(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
     assert [name for name, *_ in bot.events] == ["echo"]
 
 
-def test_unauthorized_can_be_ignored(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_unauthorized_can_be_ignored(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     def script(user: RawClient) -> str:
         user.send(f"PRIVMSG {CHANNEL} :bot: slap x trout")
         return said(user, "bot: echo ok").params[1]
@@ -355,14 +304,14 @@ def test_unauthorized_can_be_ignored(kernel: Kernel, ngircd: NgIRCd, raw_client:
     plugin = BotCommand(
         COMMANDS, auth=lambda irc, who, where, cmd, text: cmd != "slap", ignore_unauthorized=True
     )
-    text, _ = talk(kernel, ngircd, raw_client, plugin, script)
+    text, _ = talk(converse, kernel, ngircd, plugin, script)
     assert text == "echo='ok'"
 
 
 # -- arguments -----------------------------------------------------------------------------------
 
 
-def test_declared_arguments(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_declared_arguments(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     def script(user: RawClient) -> list[str]:
         return [
             said(user, "bot: slap alice trout").params[1],
@@ -371,7 +320,7 @@ def test_declared_arguments(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> 
             said(user, "bot: slap carol salmon").params[1],
         ]
 
-    texts, bot = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS), script)
+    texts, bot = talk(converse, kernel, ngircd, BotCommand(COMMANDS), script)
     assert texts == [
         "slap={'nick': 'alice', 'fish': 'trout'}",
         "slap={'nick': 'bob', 'fish': 'cod', 'opt0': 'extra', 'opt1': 'words'}",
@@ -381,15 +330,17 @@ def test_declared_arguments(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> 
     assert len(bot.events) == 2
 
 
-def test_parse_args_gives_words(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_parse_args_gives_words(kernel: Kernel, ngircd: NgIRCd, converse: Converse) -> None:
     def script(user: RawClient) -> str:
         return said(user, "bot: echo \"two words\" it's 'quoted one'").params[1]
 
-    text, _ = talk(kernel, ngircd, raw_client, BotCommand(COMMANDS, parse_args=True), script)
+    text, _ = talk(converse, kernel, ngircd, BotCommand(COMMANDS, parse_args=True), script)
     assert text == "echo=['two words', \"it's\", 'quoted one']"
 
 
-def test_commands_added_and_removed_later(kernel: Kernel, ngircd: NgIRCd, raw_client: Any) -> None:
+def test_commands_added_and_removed_later(
+    kernel: Kernel, ngircd: NgIRCd, converse: Converse
+) -> None:
     plugin = BotCommand()
 
     def script(user: RawClient) -> list[str]:
@@ -400,7 +351,7 @@ def test_commands_added_and_removed_later(kernel: Kernel, ngircd: NgIRCd, raw_cl
         third = said(user, "bot: ping").params[1]
         return [first, second, third]
 
-    texts, _ = talk(kernel, ngircd, raw_client, plugin, script)
+    texts, _ = talk(converse, kernel, ngircd, plugin, script)
     assert texts == ["No commands are defined", "ping=''", "Unknown command: ping; try bot: help"]
 
 

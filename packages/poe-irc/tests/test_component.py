@@ -199,6 +199,38 @@ def test_flood_control_paces_what_is_sent(
     assert b.names().count("irc_disconnected") == 1  # only at shutdown
 
 
+def test_shutdown_sends_what_flood_control_holds_before_quit(
+    kernel: Kernel, ngircd: NgIRCd, recorder: MakeRecorder
+) -> None:
+    watchdog = Watchdog(kernel)
+    alice = _irc(kernel, ngircd, "alice")
+    bob = _irc(kernel, ngircd, "bob", flood=FloodControl())  # the default pacing
+    a = recorder(alice)
+    b = recorder(bob)
+    queued: list[int] = []
+    a.reactions["irc_001"] = lambda *args: alice.yield_("join", "#bye")
+    b.reactions["irc_001"] = lambda *args: bob.yield_("join", "#bye")
+
+    @a.on("irc_join")
+    def go(who: str, channel: str, msg: Message) -> None:
+        if msg.nick == "bob":
+            for i in range(10):
+                bob.call("privmsg", "#bye", f"last words {i}")
+            queued.append(bob.send_queue)
+            bob.yield_("shutdown", "that is all")
+
+    @a.on("irc_quit")
+    def gone(who: str, reason: str, msg: Message) -> None:
+        alice.yield_("shutdown")
+
+    a.reactions["irc_shutdown"] = lambda *args: watchdog.done()
+    watchdog.run()
+    assert queued[0] > 0  # flood control was holding lines back
+    said = [args[2] for args in a.args("irc_public")]
+    assert said == [f"last words {i}" for i in range(10)]  # all before the QUIT
+    assert "that is all" in a.args("irc_quit")[0][1]
+
+
 def test_non_utf8_text_relayed_by_the_server_is_decoded(
     kernel: Kernel, ngircd: NgIRCd, recorder: MakeRecorder, raw_client: MakeRaw
 ) -> None:

@@ -14,9 +14,6 @@ import datetime as dt
 import os
 import re
 import stat
-import threading
-import time
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -29,8 +26,7 @@ from poe.irc.plugins.logger import Logger
 from poe.session import Context, Session
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-    from contextlib import AbstractContextManager
+    from collections.abc import Iterator
     from pathlib import Path
 
     from ircd import NgIRCd, RawClient
@@ -41,57 +37,6 @@ TIMEOUT = 10.0
 CHANNEL = "#test"
 STAMP = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] ")
 USERHOST = re.compile(r"\([^() ]+@[^() ]+\)")
-
-
-def converse(
-    kernel: Kernel,
-    server: NgIRCd,
-    raw_client: Callable[..., AbstractContextManager[RawClient]],
-    irc: IRC,
-    script: Callable[[RawClient], T],
-) -> T:
-    """Run ``script(user)`` once ``user`` is in ``#test`` and the bot (``irc``) has joined.
-
-    The bot connects once the user has created the channel (so the user is its operator),
-    and shuts down once the script has ended. A watchdog stops the kernel after ``TIMEOUT``.
-    """
-    ready = threading.Event()
-    result: Future[T] = Future()
-
-    def user_side() -> None:
-        try:
-            with raw_client(server) as user:
-                user.register("user")
-                user.send(f"JOIN {CHANNEL}")
-                user.expect("366")
-                ready.set()
-                user.expect(lambda m: m.command == "JOIN" and m.nick == "bot")
-                result.set_result(script(user))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test through the future
-            result.set_exception(exc)
-
-    deadline = time.monotonic() + TIMEOUT
-    state = {"started": False, "fired": False}
-
-    def poll(ctx: Context) -> None:
-        if ready.is_set() and not state["started"]:
-            state["started"] = True
-            irc.yield_("connect")
-        if result.done():
-            irc.yield_("shutdown")
-        elif time.monotonic() > deadline:
-            state["fired"] = True
-            ctx.kernel.stop()
-        else:
-            ctx.kernel.delay("poll", 0.01)
-
-    threading.Thread(target=user_side, daemon=True).start()
-    Session.create(
-        kernel, inline_states={"_start": lambda ctx: ctx.kernel.yield_("poll"), "poll": poll}
-    )
-    kernel.run()
-    assert not state["fired"], "the conversation did not end in time"
-    return result.result(timeout=1.0)
 
 
 def logged(path: Path) -> list[str]:
@@ -110,7 +55,11 @@ BEGINS = ["***", "*** LOGGING BEGINS", "***"]
 
 
 def test_a_conversation_is_logged(
-    kernel: Kernel, ngircd: NgIRCd, raw_client: Any, tmp_path: Path
+    kernel: Kernel,
+    ngircd: NgIRCd,
+    raw_client: Any,
+    converse: Any,
+    tmp_path: Path,
 ) -> None:
     logs = tmp_path / "logs"
     irc = IRC(kernel, nick="bot", port=ngircd.port, flood=None)
@@ -167,7 +116,7 @@ def test_a_conversation_is_logged(
         user.send("PRIVMSG bot :sync")
         user.expect(lambda m: m.nick == "bot" and "waves back" in m.params[-1])
 
-    converse(kernel, ngircd, raw_client, irc, script)
+    converse(ngircd, lambda: irc.yield_("connect"), lambda: irc.yield_("shutdown"), script)
     assert sorted(p.name for p in logs.iterdir()) == ["#test.log", "user.log"]
     assert logged(logs / "#test.log") == [
         *BEGINS,
@@ -202,7 +151,7 @@ def test_a_conversation_is_logged(
 
 
 def test_the_topic_is_logged_on_join(
-    kernel: Kernel, ngircd: NgIRCd, raw_client: Any, tmp_path: Path
+    kernel: Kernel, ngircd: NgIRCd, converse: Any, tmp_path: Path
 ) -> None:
     irc = IRC(kernel, nick="bot", port=ngircd.port, flood=None)
     irc.plugin_add("Logger", Logger(tmp_path))
@@ -217,7 +166,19 @@ def test_the_topic_is_logged_on_join(
             "irc_registered": lambda ctx, *args: None,
         },
     )
-    converse_topic_first(kernel, ngircd, raw_client, irc, "the topic", lambda: len(topics) == 2)
+
+    def topic_first(user: RawClient) -> None:
+        user.send(f"TOPIC {CHANNEL} :the topic")
+        user.expect("TOPIC")
+
+    converse(
+        ngircd,
+        lambda: irc.yield_("connect"),
+        lambda: irc.yield_("shutdown"),
+        lambda user: user.send(f"PRIVMSG {CHANNEL} :hi"),
+        setup=topic_first,
+        until=lambda: len(topics) == 2,
+    )
     lines = logged(tmp_path / "#test.log")
     assert lines[:5] == [*BEGINS, "--> bot (*) joins #test", "--- Topic for #test is: the topic"]
     assert re.fullmatch(
@@ -226,58 +187,6 @@ def test_the_topic_is_logged_on_join(
     # Asking for the topic later shows it again (332, 333), but only the join logs it.
     assert lines[6:] == ["<user> hi"]
     assert len(topics) == 2
-
-
-def converse_topic_first(
-    kernel: Kernel,
-    server: NgIRCd,
-    raw_client: Any,
-    irc: IRC,
-    topic: str,
-    until: Callable[[], bool],
-) -> None:
-    """The user creates ``#test`` with ``topic``; the bot joins; the user says ``hi``; the
-    bot shuts down when ``until()`` holds after that."""
-    ready = threading.Event()
-    done: Future[None] = Future()
-
-    def user_side() -> None:
-        try:
-            with raw_client(server) as user:
-                user.register("user")
-                user.send(f"JOIN {CHANNEL}")
-                user.expect("366")
-                user.send(f"TOPIC {CHANNEL} :{topic}")
-                user.expect("TOPIC")
-                ready.set()
-                user.expect(lambda m: m.command == "JOIN" and m.nick == "bot")
-                user.send(f"PRIVMSG {CHANNEL} :hi")
-                done.set_result(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test through the future
-            done.set_exception(exc)
-
-    deadline = time.monotonic() + TIMEOUT
-    state = {"started": False, "fired": False}
-
-    def poll(ctx: Context) -> None:
-        if ready.is_set() and not state["started"]:
-            state["started"] = True
-            irc.yield_("connect")
-        if done.done() and (done.exception() is not None or until()):
-            irc.yield_("shutdown")
-        elif time.monotonic() > deadline:
-            state["fired"] = True
-            ctx.kernel.stop()
-        else:
-            ctx.kernel.delay("poll", 0.01)
-
-    threading.Thread(target=user_side, daemon=True).start()
-    Session.create(
-        kernel, inline_states={"_start": lambda ctx: ctx.kernel.yield_("poll"), "poll": poll}
-    )
-    kernel.run()
-    assert not state["fired"], "the conversation did not end in time"
-    done.result(timeout=1.0)
 
 
 # -- without a server: events fed to an unconnected component ------------------------------------

@@ -32,8 +32,9 @@ def test_state_follows_a_channel(kernel: Kernel, ngircd: NgIRCd, recorder: MakeR
     snapshots: dict[str, Any] = {}
     a.reactions["irc_001"] = lambda *args: alice.yield_("join", "#st")
 
-    @a.on("irc_315")  # end of the WHO the plugin asked for on our JOIN
-    def who_done(*args: Any) -> None:
+    @a.on("irc_chan_sync")  # the answers to the WHO and MODE the plugin asked on our JOIN
+    def chan_sync(channel: str, msg: None) -> None:
+        snapshots["synced"] = (channel, state.is_channel_synced("#ST"))
         snapshots["alone"] = (state.channels(), state.channel_list("#st"))
         snapshots["me"] = state.nick_info("alice")
         bob.yield_("connect")
@@ -80,6 +81,7 @@ def test_state_follows_a_channel(kernel: Kernel, ngircd: NgIRCd, recorder: MakeR
     a.reactions["irc_shutdown"] = lambda *args: watchdog.done()
     watchdog.run()
 
+    assert snapshots["synced"] == ("#st", True)
     assert snapshots["alone"] == (["#st"], ["alice"])
     me = snapshots["me"]
     assert me.user == "~alice"

@@ -165,7 +165,9 @@ def always() -> bool:
 # -- Connector -----------------------------------------------------------------------------------
 
 
-def test_bot_survives_a_server_restart(kernel: Kernel, ngircd: NgIRCd) -> None:
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_bot_survives_a_server_restart(kernel: Kernel, ngircd: NgIRCd, how: str) -> None:
+    """The server goes away (SIGTERM: ERROR then close; SIGKILL: the socket just ends)."""
     connector = Connector(delay=5.0, backoff=Backoff(initial=0.1, maximum=0.4, jitter=0.1))
     alice = bot(
         kernel,
@@ -185,7 +187,7 @@ def test_bot_survives_a_server_restart(kernel: Kernel, ngircd: NgIRCd) -> None:
             and bool(s.all("bob", "irc_001"))
         ),
         lambda: stopped_at.append(time.monotonic()),
-        ngircd.stop,
+        getattr(ngircd, how),
     )
     # The server is gone: every attempt is refused, each one after a longer wait.
     s.step(

@@ -365,6 +365,15 @@ class LineFilter(FilterBase[bytes, str]):
             msg = f"next line exceeds maximum line length (over {self._max_length} bytes unterminated)"
             raise RecordTooLarge(msg)
 
+    @property
+    def put_never_fails(self) -> bool:
+        """True when :meth:`put` cannot raise for ``str`` records.
+
+        That is, unless the codec error handler is ``"strict"`` (an unencodable character
+        raises). Wheels may then serialize several puts at once.
+        """
+        return self._errors != "strict"
+
     def put(self, records: Iterable[str]) -> list[bytes]:
         """Encode each line and append the output terminator (one chunk per line).
 

@@ -359,7 +359,7 @@ class Bot:
             method=method,
         )
         self.irc.plugin_add("BotCommand", self.botcommand)
-        self.irc.plugin_add("AutoJoin", AutoJoin(channels))
+        self.irc.plugin_add("AutoJoin", AutoJoin(channels, rejoin_on_kick=True))
         self.irc.plugin_add("NickReclaim", NickReclaim())
         self.irc.plugin_add("CTCP", CTCP(version=version))
         if reconnect:

@@ -316,7 +316,7 @@ class IRC:
             except BaseException:
                 self.pipeline.remove(name)
                 raise
-        self.send_event("irc_plugin_add", name, plugin)
+        self.send_event("irc_plugin_add", name, plugin, None)
 
     def plugin_del(self, name: str) -> Any:
         """Remove the plugin named ``name``, call its ``plugin_unregister(irc)``, return it.
@@ -328,7 +328,7 @@ class IRC:
         unregister = getattr(plugin, "plugin_unregister", None)
         if unregister is not None:
             unregister(self)
-        self.send_event("irc_plugin_del", name, plugin)
+        self.send_event("irc_plugin_del", name, plugin, None)
         return plugin
 
     def plugin_get(self, name: str) -> Any:
@@ -395,7 +395,7 @@ class IRC:
                     self._registered.pop(session_id, None)
 
     def _plugin_error(self, message: str, plugin: str, hook: str) -> None:
-        self._to_sessions("irc_plugin_error", (message, plugin, hook))
+        self._to_sessions("irc_plugin_error", (message, plugin, hook, None))
 
     def _on_register(self, ctx: Context, *events: str) -> None:
         sender = ctx.sender
@@ -405,14 +405,14 @@ class IRC:
             return
         if self._shutdown:
             # Too late (a register queued behind shutdown): say so, and hold nothing.
-            ctx.kernel.post(session_id, "irc_shutdown", self._session_id)
+            ctx.kernel.post(session_id, "irc_shutdown", self._session_id, None)
             return
         wanted = self._registered.get(session_id)
         if wanted is None:
             wanted = self._registered[session_id] = set()
             ctx.kernel.refcount_increment(session_id, _REFCOUNT)
         wanted.update(e if e == "all" or e.startswith("irc_") else "irc_" + e for e in events)
-        ctx.kernel.post(session_id, "irc_registered", self)
+        ctx.kernel.post(session_id, "irc_registered", self, None)
 
     def _on_unregister(self, ctx: Context, *events: str) -> None:
         session_id = getattr(ctx.sender, "ID", None)
@@ -448,7 +448,9 @@ class IRC:
         self._shutdown = True
         self._quitting = True
         if self._wheel is not None:
-            self._queue.clear()
+            # What flood control still holds goes out now, unpaced, then QUIT: a bot's last
+            # words must not be lost to its own pacing.
+            self._pump(paced=False)
             self._write(Message("QUIT", (message,) if message else ()).line())
             # The server answers QUIT with ERROR and closes; do not wait for ever.
             self._shutdown_timer = ctx.kernel.delay_set("shutdown_timeout", 5.0)
@@ -466,7 +468,7 @@ class IRC:
             with contextlib.suppress(TimerNotFound):
                 ctx.kernel.alarm_remove(self._shutdown_timer)
             self._shutdown_timer = None
-        self.send_event("irc_shutdown", self._session_id)
+        self.send_event("irc_shutdown", self._session_id, None)
         for name in reversed(self.pipeline.names()):
             with contextlib.suppress(Exception):
                 self.plugin_del(name)
@@ -758,9 +760,9 @@ class IRC:
             self._queue.append(line)
         self._pump()
 
-    def _pump(self) -> None:
+    def _pump(self, *, paced: bool = True) -> None:
         wheel = self._wheel
-        flood = self.flood if self._registered_on_server else None
+        flood = self.flood if self._registered_on_server and paced else None
         now = time.monotonic()
         while self._queue and wheel is not None:
             if flood is not None:

@@ -40,7 +40,8 @@ class AutoJoin:
     Args:
         channels: the channels to join, as names or as ``{name: key}`` (``None`` or ``""``
             for no key).
-        rejoin_on_kick: join again a channel we were kicked from (PoCo's ``RejoinOnKick``).
+        rejoin_on_kick: join again a channel we were kicked from (PoCo's ``RejoinOnKick``,
+            off by default as there; the :class:`~poe.irc.bot.Bot` facade turns it on).
         rejoin_delay: seconds to wait before that rejoin (PoCo's ``Rejoin_delay``).
         retry_on_ban: when a join is refused (``471``, ``473``, ``474``, ``475``), try again
             every ``retry_delay`` seconds (PoCo's ``Retry_when_banned``).
@@ -58,7 +59,7 @@ class AutoJoin:
         self,
         channels: Iterable[str] | Mapping[str, str | None] = (),
         *,
-        rejoin_on_kick: bool = True,
+        rejoin_on_kick: bool = False,
         rejoin_delay: float = 5.0,
         retry_on_ban: bool = False,
         retry_delay: float = 60.0,

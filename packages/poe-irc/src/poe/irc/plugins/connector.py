@@ -70,7 +70,7 @@ class Connector:
 
     def __init__(
         self,
-        delay: float = 150.0,
+        delay: float = 300.0,
         reconnect: float | None = None,
         servers: Iterable[tuple[str, int] | tuple[str, int, Mapping[str, Any]]] | None = None,
         backoff: Backoff | None = None,

@@ -30,7 +30,9 @@ class State(IRCState):
 
     Args:
         who_on_join: after joining a channel, ask ``WHO`` (user, host, real name, away for
-            every member) and ``MODE`` (the channel's modes), as POE's State does.
+            every member) and ``MODE`` (the channel's modes), as POE's State does. Once both
+            answers are in, sessions get ``irc_chan_sync(channel, None)`` (POE's event) and
+            :meth:`is_channel_synced` says so.
 
     Everything the server sends goes through :meth:`irc_message` before it becomes an event,
     so handlers of ``irc_join``, ``irc_kick``, ... see the state *after* the message (a user
@@ -39,8 +41,20 @@ class State(IRCState):
     """
 
     def __init__(self, *, who_on_join: bool = True) -> None:
+        self._syncing: dict[str, set[str]] = {}  # folded channel -> answers still awaited
         super().__init__()
         self.who_on_join = who_on_join
+
+    def reset(self) -> None:
+        """Forget everything (see :meth:`IRCState.reset <poe.irc.state.IRCState.reset>`)."""
+        super().reset()
+        self._syncing.clear()
+
+    def is_channel_synced(self, channel: str) -> bool:
+        """True once we are on ``channel`` and the answers to our ``WHO`` and ``MODE`` are in."""
+        key = self.isupport.fold(channel)
+        joined = any(self.isupport.fold(name) == key for name in self.channels())
+        return joined and key not in self._syncing
 
     def plugin_register(self, irc: IRC) -> None:
         """Start from what the component knows: our nick."""
@@ -73,5 +87,26 @@ class State(IRCState):
             and me is not None
             and self.isupport.fold(nick) == self.isupport.fold(me)
         ):
+            self._syncing[self.isupport.fold(channel)] = {"who", "mode"}
             irc.yield_("who", channel)
             irc.yield_("mode", channel)
+
+    def irc_315(self, irc: IRC, server: str, text: str, params: list[str], *args: Any) -> None:
+        """End of a ``WHO``: one of the two answers a joined channel waits for."""
+        if params:
+            self._answered(irc, params[0], "who")
+
+    def irc_324(self, irc: IRC, server: str, text: str, params: list[str], *args: Any) -> None:
+        """The channel's modes: the other answer."""
+        if params:
+            self._answered(irc, params[0], "mode")
+
+    def _answered(self, irc: IRC, channel: str, what: str) -> None:
+        key = self.isupport.fold(channel)
+        waiting = self._syncing.get(key)
+        if waiting is None:
+            return
+        waiting.discard(what)
+        if not waiting:
+            del self._syncing[key]
+            irc.send_event_next("irc_chan_sync", channel, None)
