@@ -99,6 +99,7 @@ def plugin_removed(ctx: Context, name: str, plugin: Any, msg: None) -> None:
         bot.yield_("privmsg", CHANNEL, f"{name} is gone: say what you like")
 
 
+alice = IRC(kernel, nick="alice", port=server.port, flood=None)
 Session.create(
     kernel,
     inline_states={
@@ -113,7 +114,6 @@ Session.create(
     },
 )
 
-alice = IRC(kernel, nick="alice", port=server.port, flood=None)
 SCRIPT = [
     "!say hello",
     "!say this darn example",

@@ -590,7 +590,9 @@ def _converter(name: str, target: object) -> tuple[Callable[[str], Any], str]:
         members = {member.name.lower(): member for member in target}
         choices = "|".join(member.name.lower() for member in target)
         return (lambda word: members[word.lower()]), f"one of {choices}"
-    if isinstance(target, type):
+    # A parametrized generic (dict[str, int]) passes isinstance(..., type) on Python 3.10.
+    generic = typing.get_origin(target) is not None
+    if isinstance(target, type) and not generic:
         kind = _KINDS.get(target, f"a {target.__name__}")
         return target, kind
     msg = f"parameter {name!r}: cannot convert words to {target!r}"

@@ -198,7 +198,6 @@ class IRC:
         self._registered_on_server = False
         self._cap_state = ""  # "", "ls", "req", "sasl", "done"
         self._offered: set[str] = set()
-        self._quitting = False
         self._shutdown = False
         self._shutdown_timer: int | None = None
         states: dict[str, Callable[..., Any]] = {
@@ -216,7 +215,6 @@ class IRC:
             "got_connect_timeout": self._on_connect_timeout,
             "got_input": self._on_input,
             "got_error": self._on_error,
-            "got_flushed": self._on_flushed,
             "send_tick": self._on_send_tick,
             "shutdown_timeout": self._on_shutdown_timeout,
             "plugin_timer": self._on_plugin_timer,
@@ -379,7 +377,7 @@ class IRC:
     def send_event(self, event: str, *args: Any) -> None:
         """Send ``event`` with ``args`` through the plugins, then to the registered sessions.
 
-        For plugins that make events of their own (``irc_bot_command``, ...). Runs at once.
+        For plugins that make events of their own (``irc_botcmd_*``, ...). Runs at once.
         """
         if self.pipeline.run(event, self, args, self._plugin_error):
             self._to_sessions(event, args)
@@ -446,7 +444,6 @@ class IRC:
         if self._shutdown:
             return
         self._shutdown = True
-        self._quitting = True
         if self._wheel is not None:
             # What flood control still holds goes out now, unpaced, then QUIT: a bot's last
             # words must not be lost to its own pacing.
@@ -506,7 +503,6 @@ class IRC:
             self._drop_connection()
             if was_connected:
                 self.send_event("irc_disconnected", self._options["server"], None)
-        self._quitting = False
         self._nick = self._options["nick"]
         opts = self._options
         self._factory = SocketFactoryWheel(
@@ -545,7 +541,6 @@ class IRC:
             filter=IRCFilter(),
             input_event="got_input",
             error_event="got_error",
-            flushed_event="got_flushed",
         )
         self._reset_connection_state()
         self.send_event("irc_connected", opts["server"], None)
@@ -726,7 +721,6 @@ class IRC:
         self.send_event("irc_sasl_failed", reason, None)
         if self._sasl_required and self._wheel is not None:
             self._write(Message("QUIT", ("SASL required",)).line())
-            self._quitting = True
 
     def _on_error(
         self, ctx: Context, operation: str, errnum: int, errstr: str, wheel_id: int
@@ -743,9 +737,6 @@ class IRC:
         self.send_event("irc_disconnected", self._options["server"], None)
         if self._shutdown:
             self._finish_shutdown(ctx)
-
-    def _on_flushed(self, ctx: Context, wheel_id: int) -> None:
-        """Nothing to do: after QUIT the server closes the connection, and we see its EOF."""
 
     # -- output -------------------------------------------------------------------------------
 
@@ -844,7 +835,6 @@ class IRC:
         elif command == "quote" or command == "raw":
             self._write(str(args[0]))
         elif command == "quit":
-            self._quitting = True
             self._write(Message("QUIT", tuple(str(a) for a in args[:1])).line())
         else:
             if command == "join" and len(args) > 1 and args[1] is None:
