@@ -6,6 +6,8 @@
 * ``inspircd``: InspIRCd 3 with the IRCv3 modules (``CAP LS``: message-tags, server-time,
   multi-prefix, away-notify, extended-join, account-notify, userhost-in-names, ...), one per
   session, because every registration on it takes about a second (001 waits for its tick).
+* ``inspircd_strict``: InspIRCd 3 with flood limits: a client more than 10 commands ahead of
+  one a second is disconnected ("Excess Flood"). One per session.
 * ``inspircd_services``: InspIRCd 3 + Atheme 7.2 (NickServ, SaslServ), one per session;
   SASL PLAIN with ``server.account`` gets 903, a wrong password 904.
 * ``raw_client``: the :func:`ircd.raw_client` context manager, ``raw_client(server)``.
@@ -110,6 +112,20 @@ def inspircd(_inspircd_shared: ircd.InspIRCd) -> ircd.InspIRCd:
     """The session's InspIRCd (IRCv3 caps, no services); running when the test starts."""
     _ensure_running(_inspircd_shared)
     return _inspircd_shared
+
+
+@pytest.fixture(scope="session")
+def _inspircd_strict_shared() -> Iterator[ircd.InspIRCd]:
+    _skip_unless_available(ircd.InspIRCd)
+    with ircd.InspIRCd(flood_threshold=10) as server:
+        yield server
+
+
+@pytest.fixture
+def inspircd_strict(_inspircd_strict_shared: ircd.InspIRCd) -> ircd.InspIRCd:
+    """An InspIRCd that disconnects a client 10 commands ahead ("Excess Flood"), one per session."""
+    _ensure_running(_inspircd_strict_shared)
+    return _inspircd_strict_shared
 
 
 @pytest.fixture(scope="session")

@@ -550,11 +550,15 @@ class InspIRCd(IRCServer):
     services_name = "services.test.local"
     link_password = "linkpass"
 
-    def __init__(self) -> None:
+    def __init__(self, *, flood_threshold: int | None = None) -> None:
         super().__init__()
         self.config_path = self.directory / "inspircd.conf"
         self.motd_path = self.directory / "inspircd.motd"
         self.link_port = free_port(self.host)
+        #: None: no flood limits. A number: InspIRCd's default flood rule with that threshold,
+        #: commands cost a point each, a point drains per second, and a client over the
+        #: threshold is disconnected ("Excess Flood") rather than slowed down (no fakelag).
+        self.flood_threshold = flood_threshold
 
     def render_config(self) -> None:
         """Write ``inspircd.conf``: no lookups, no fakelag, oper, IRCv3 modules, services link."""
@@ -567,7 +571,7 @@ class InspIRCd(IRCServer):
             f'<bind address="{self.host}" port="{self.port}" type="clients">\n'
             f'<bind address="{self.host}" port="{self.link_port}" type="servers">\n'
             '<connect name="main" allow="*" resolvehostnames="no" useident="no" fakelag="no"\n'
-            '         threshold="1000" commandrate="1000000" localmax="1000" globalmax="1000"\n'
+            f'         {self._flood_limits()} localmax="1000" globalmax="1000"\n'
             '         maxchans="1000" pingfreq="120" timeout="60" sendq="1048576"\n'
             '         recvq="65536" hardsendq="1048576" softsendq="65536" limit="5000">\n'
             f'<dns server="{self.host}" timeout="1">\n'
@@ -584,6 +588,11 @@ class InspIRCd(IRCServer):
             f'<sasl target="{self.services_name}">\n'
             f"{self.link_block()}"
         )
+
+    def _flood_limits(self) -> str:
+        if self.flood_threshold is None:
+            return 'threshold="1000" commandrate="1000000"'
+        return f'threshold="{self.flood_threshold}" commandrate="1000"'
 
     def link_block(self) -> str:
         """The services ``<link>``/``<uline>`` blocks (always rendered; harmless unlinked)."""

@@ -199,6 +199,59 @@ def test_flood_control_paces_what_is_sent(
     assert b.names().count("irc_disconnected") == 1  # only at shutdown
 
 
+def test_flood_control_keeps_the_bot_from_being_killed_for_flooding(
+    kernel: Kernel, inspircd_strict: InspIRCd, recorder: MakeRecorder
+) -> None:
+    """Against a server that kills at 10 commands ahead: a bot without flood control is
+    disconnected for "Excess Flood"; one whose bucket matches the server's rule is not."""
+    watchdog = Watchdog(kernel, 30)
+    # The server drains a point a second; three of burst leave room for registration's.
+    rule = FloodControl(burst=3.0, penalty=1.0, bytes_per_second=1e9)
+    listener = _irc(kernel, inspircd_strict, "listener")
+    polite = _irc(kernel, inspircd_strict, "polite", flood=rule)
+    rude = _irc(kernel, inspircd_strict, "rude")  # flood=None: everything at once
+    ears = recorder(listener)
+    p = recorder(polite)
+    r = recorder(rude)
+    for irc, rec in ((listener, ears), (polite, p), (rude, r)):
+        rec.reactions["irc_001"] = lambda *args, irc=irc: irc.yield_("join", "#flood")
+    joined: set[str] = set()
+    heard: list[str] = []
+    quits: list[str] = []
+
+    @ears.on("irc_join")
+    def arrived(who: str, channel: str, msg: Message) -> None:
+        joined.add(str(msg.nick))
+        if joined == {"listener", "polite", "rude"}:
+            for i in range(8):
+                polite.yield_("privmsg", "#flood", f"polite {i}")
+            for i in range(20):
+                rude.yield_("privmsg", "#flood", f"rude {i}")
+
+    def finish_when_done() -> None:
+        if len([h for h in heard if h.startswith("polite")]) == 8 and quits:
+            for irc in (listener, polite, rude):
+                irc.yield_("shutdown")
+
+    @ears.on("irc_public")
+    def got(who: str, where: list[str], text: str, msg: Message) -> None:
+        heard.append(text)
+        finish_when_done()
+
+    @ears.on("irc_quit")
+    def quit_(who: str, reason: str, msg: Message) -> None:
+        quits.append(f"{msg.nick}: {reason}")
+        finish_when_done()
+
+    ears.reactions["irc_shutdown"] = lambda *args: watchdog.done()
+    watchdog.run()
+    assert quits == ["rude: Excess Flood"]
+    assert [h for h in heard if h.startswith("polite")] == [f"polite {i}" for i in range(8)]
+    assert len([h for h in heard if h.startswith("rude")]) < 20  # cut off by the kill
+    assert p.names().count("irc_disconnected") == 1  # only at its shutdown
+    assert "irc_error" in r.names()
+
+
 def test_shutdown_sends_what_flood_control_holds_before_quit(
     kernel: Kernel, ngircd: NgIRCd, recorder: MakeRecorder
 ) -> None:
