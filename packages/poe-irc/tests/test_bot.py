@@ -30,10 +30,8 @@ CHANNEL = "#test"
 
 def reply(user: RawClient, line: str, target: str = CHANNEL) -> str:
     """Send ``PRIVMSG target :line``; return the text of the bot's next message."""
-    user.send(f"PRIVMSG {target} :{line}")
-    return str(
-        user.expect(lambda m: m.command in ("PRIVMSG", "NOTICE") and m.nick == "bot").params[1]
-    )
+    (text,) = replies(user, line, 1, target)
+    return text
 
 
 def replies(user: RawClient, line: str, count: int, target: str = CHANNEL) -> list[str]:

@@ -616,12 +616,7 @@ class IRC:
             return
         if self._raw:
             self._to_sessions("irc_raw", (str(msg), msg))
-        for name, hook in self.pipeline.hooks("irc_message"):
-            try:
-                hook(self, msg)
-            except Exception as exc:  # one plugin's bug must not stop the others (Pipeline.run)
-                log.exception("poe.irc plugin %r failed in irc_message", name)
-                self._plugin_error(f"{type(exc).__name__}: {exc}", name, "irc_message")
+        self.pipeline.notify("irc_message", self, (msg,), self._plugin_error)
         self._track(msg)
         for event, args in translate(msg, self.is_channel):
             self.send_event(event, *args, msg)

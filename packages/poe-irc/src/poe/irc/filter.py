@@ -8,7 +8,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from poe.filter import DecodeError, FilterBase, LineFilter
-from poe.irc.message import MAX_LINE, MAX_TAGS, Message, ParseError, decode, encode, parse
+from poe.irc.message import (
+    MAX_LINE,
+    MAX_TAGS,
+    Message,
+    ParseError,
+    check_text,
+    decode,
+    encode,
+    parse,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -94,10 +103,11 @@ class IRCFilter(FilterBase[bytes, Message]):
         """Return each record as one CR LF-terminated chunk of UTF-8."""
         chunks: list[bytes] = []
         for record in records:
-            line = record.line() if isinstance(record, Message) else record
-            if "\r" in line or "\n" in line or "\0" in line:
-                msg = f"CR, LF and NUL cannot be sent inside an IRC line: {line!r}"
-                raise ValueError(msg)
+            if isinstance(record, Message):
+                line = record.line()
+            else:
+                line = record
+                check_text(line)
             chunks.append(encode(line) + b"\r\n")
         return chunks
 

@@ -25,6 +25,7 @@ __all__ = [
     "MAX_TAGS",
     "Message",
     "ParseError",
+    "check_text",
     "decode",
     "encode",
     "parse",
@@ -120,7 +121,7 @@ class Message:
                     msg = f"only the last parameter may start with ':' ({param!r})"
                     raise ValueError(msg)
             parts.extend(middle)
-            _check_text(last)
+            check_text(last)
             if not last or " " in last or last.startswith(":"):
                 last = ":" + last
             parts.append(last)
@@ -186,14 +187,20 @@ def _format_tag(key: str, value: str | None) -> str:
     return key + "=" + value.translate(_TAG_ESCAPES)
 
 
-def _check_text(text: str) -> None:
+def check_text(text: str) -> None:
+    """Refuse text that cannot go inside one IRC line.
+
+    Raises:
+        ValueError: ``text`` holds CR, LF or NUL (they would end the line early and let the
+            rest be read as another command).
+    """
     if not _FORBIDDEN.isdisjoint(text):
         msg = f"CR, LF and NUL cannot be sent inside an IRC line: {text!r}"
         raise ValueError(msg)
 
 
 def _check_word(word: str, what: str) -> None:
-    _check_text(word)
+    check_text(word)
     if not word or " " in word:
         msg = f"an IRC {what} must be one non-empty word, not {word!r}"
         raise ValueError(msg)

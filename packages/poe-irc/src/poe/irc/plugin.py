@@ -175,12 +175,7 @@ class Pipeline:
         """
         to_sessions = True
         for name, method in self._hooks.get(hook, ()):
-            try:
-                eat = method(irc, *args)
-            except Exception as exc:  # one plugin's bug must not stop the others
-                log.exception("poe.irc plugin %r failed in %s", name, hook)
-                on_error(f"{type(exc).__name__}: {exc}", name, hook)
-                continue
+            eat = _guarded(name, method, hook, irc, args, on_error)
             if eat is None or eat == Eat.NONE:
                 continue
             if eat in (Eat.CLIENT, Eat.ALL):
@@ -188,3 +183,31 @@ class Pipeline:
             if eat in (Eat.PLUGIN, Eat.ALL):
                 break
         return to_sessions
+
+    def notify(
+        self, hook: str, irc: Any, args: tuple[Any, ...], on_error: Callable[[str, str, str], None]
+    ) -> None:
+        """Run every plugin's ``hook`` with ``(irc, *args)``, whatever they return.
+
+        For ``irc_message``, which is not an event: nothing can be eaten. Exceptions go to
+        ``on_error`` as in :meth:`run`.
+        """
+        for name, method in self._hooks.get(hook, ()):
+            _guarded(name, method, hook, irc, args, on_error)
+
+
+def _guarded(
+    name: str,
+    method: Callable[..., Any],
+    hook: str,
+    irc: Any,
+    args: tuple[Any, ...],
+    on_error: Callable[[str, str, str], None],
+) -> Any:
+    """``method(irc, *args)``; an exception is logged, passed to ``on_error``, and gives None."""
+    try:
+        return method(irc, *args)
+    except Exception as exc:  # one plugin's bug must not stop the others
+        log.exception("poe.irc plugin %r failed in %s", name, hook)
+        on_error(f"{type(exc).__name__}: {exc}", name, hook)
+        return None
