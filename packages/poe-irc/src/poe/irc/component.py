@@ -447,8 +447,8 @@ class IRC:
         if self._wheel is not None:
             # What flood control still holds goes out now, unpaced, then QUIT: a bot's last
             # words must not be lost to its own pacing.
+            self._queue.append(Message("QUIT", (message,) if message else ()).line())
             self._pump(paced=False)
-            self._write(Message("QUIT", (message,) if message else ()).line())
             # The server answers QUIT with ERROR and closes; do not wait for ever.
             self._shutdown_timer = ctx.kernel.delay_set("shutdown_timeout", 5.0)
         else:
