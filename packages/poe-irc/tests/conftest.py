@@ -13,8 +13,10 @@
 * ``raw_client``: the :func:`ircd.raw_client` context manager, ``raw_client(server)``.
 * ``converse``: ``converse(server, start, stop, script, bot="bot")`` runs ``script(user)``
   with a raw user in ``#test`` once the bot joined (``support.converse``).
-* ``recorder``: ``recorder(irc)`` makes a ``support.Recorder`` session, registered for all of
-  ``irc``'s events, that connects it.
+* ``recorder``: ``recorder(irc)`` makes a ``support.Recorder`` session (in ``irc``'s kernel),
+  registered for all of ``irc``'s events, that connects it.
+* ``raw_peer``: ``raw_peer(script, kernel=None)`` makes a ``support.RawPeer``, a one-connection IRC "server"
+  on 127.0.0.1 whose answers ``script(peer, ctx, line)`` writes.
 
 The shared servers are restarted for the next test if a test stopped them. Each server fixture
 skips when its daemon is not installed (``./dev test`` apt-installs them when run as root).
@@ -153,7 +155,22 @@ def recorder(kernel: Kernel) -> Callable[..., support.Recorder]:
     """``recorder(irc, connect=True)``: a session recording every event of ``irc``."""
 
     def make(irc: IRC, *, connect: bool = True) -> support.Recorder:
-        return support.Recorder(kernel, irc, connect=connect)
+        return support.Recorder(irc.kernel, irc, connect=connect)
+
+    return make
+
+
+@pytest.fixture
+def raw_peer(kernel: Kernel) -> Callable[..., support.RawPeer]:
+    """``raw_peer(script, kernel=None)``: a scripted raw server (``support.RawPeer``).
+
+    It runs in ``kernel``, by default the test's (a property test makes a kernel per example).
+    """
+
+    test_kernel = kernel
+
+    def make(script: Callable[..., None], kernel: Kernel | None = None) -> support.RawPeer:
+        return support.RawPeer(test_kernel if kernel is None else kernel, script)
 
     return make
 

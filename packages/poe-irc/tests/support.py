@@ -1,4 +1,5 @@
-"""Helpers for the component tests: a recording session, and a conversation with a raw user.
+"""Helpers for the component tests: a recording session, a conversation with a raw user, and
+a scripted raw server.
 
 Loaded by ``conftest.py`` (pytest's importlib mode keeps test modules from importing siblings)
 and offered as the ``recorder`` fixture; test modules import it for types only.
@@ -11,7 +12,9 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from poe.filter import LineFilter, StreamFilter
 from poe.session import Context, Session
+from poe.tcp import TCPServer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
     from ircd import IRCServer, RawClient
     from poe.irc import IRC
     from poe.kernel import Kernel
+    from poe.testing.watchdog import Watchdog
 
 T = TypeVar("T")
 TIMEOUT = 10.0
@@ -128,3 +132,51 @@ def converse(
     kernel.run()
     assert not state["fired"], "the conversation did not end in time"
     return result.result(timeout=1.0)
+
+
+class RawPeer:
+    """A one-connection IRC 'server' whose answers are written by ``script(peer, ctx, line)``."""
+
+    def __init__(self, kernel: Kernel, script: Callable[[RawPeer, Context, str], None]) -> None:
+        self.received: list[str] = []
+        self._script = script
+        self.server = TCPServer(
+            kernel,
+            address="127.0.0.1",
+            port=0,
+            client_input=self._input,
+            client_input_filter=LineFilter(),
+            client_output_filter=StreamFilter(),
+        )
+
+    @property
+    def port(self) -> int:
+        port = self.server.port
+        assert port is not None
+        return port
+
+    def _input(self, ctx: Context, line: str) -> None:
+        self.received.append(line)
+        self._script(self, ctx, line)
+
+    @staticmethod
+    def send(ctx: Context, *lines: str | bytes) -> None:
+        for line in lines:
+            data = line if isinstance(line, bytes) else line.encode()
+            ctx.heap["client"].put(data + b"\r\n")
+
+    def finisher(self, watchdog: Watchdog) -> Callable[..., None]:
+        """A reaction that stops this server and disarms ``watchdog``."""
+
+        def finish(*args: Any) -> None:
+            self.server.shutdown()
+            watchdog.done()
+
+        return finish
+
+    def welcome(self, ctx: Context, nick: str) -> None:
+        self.send(
+            ctx,
+            f":raw.test 001 {nick} :Welcome {nick}!u@127.0.0.1",
+            f":raw.test 005 {nick} CHANTYPES=# PREFIX=(ov)@+ CASEMAPPING=ascii :are supported",
+        )

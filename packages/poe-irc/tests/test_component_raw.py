@@ -1,7 +1,8 @@
 """The component against a scripted raw peer: CAP and SASL exchanges, malformed input.
 
-The peer is a real TCP server in the same kernel (``poe.tcp.TCPServer``) that answers the
-component's lines with bytes a test chooses, including ones no real server would send.
+The peer (the ``raw_peer`` fixture, ``support.RawPeer``) is a real TCP server in the same kernel
+(``poe.tcp.TCPServer``) that answers the component's lines with bytes a test chooses, including
+ones no real server would send.
 """
 
 from __future__ import annotations
@@ -9,71 +10,22 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from poe.filter import LineFilter, StreamFilter
 from poe.irc import IRC, Message, parse
-from poe.session import Context
-from poe.tcp import TCPServer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from poe.kernel import Kernel
+    from poe.session import Context
     from poe.testing.watchdog import Watchdog
-    from support import Recorder
+    from support import RawPeer, Recorder
 
     MakeRecorder = Callable[..., Recorder]
-
-
-class RawPeer:
-    """A one-connection IRC 'server' whose answers are written by ``script(peer, ctx, line)``."""
-
-    def __init__(self, kernel: Kernel, script: Callable[[RawPeer, Context, str], None]) -> None:
-        self.received: list[str] = []
-        self._script = script
-        self.server = TCPServer(
-            kernel,
-            address="127.0.0.1",
-            port=0,
-            client_input=self._input,
-            client_input_filter=LineFilter(),
-            client_output_filter=StreamFilter(),
-        )
-
-    @property
-    def port(self) -> int:
-        port = self.server.port
-        assert port is not None
-        return port
-
-    def _input(self, ctx: Context, line: str) -> None:
-        self.received.append(line)
-        self._script(self, ctx, line)
-
-    @staticmethod
-    def send(ctx: Context, *lines: str | bytes) -> None:
-        for line in lines:
-            data = line if isinstance(line, bytes) else line.encode()
-            ctx.heap["client"].put(data + b"\r\n")
-
-    def finisher(self, watchdog: Watchdog) -> Callable[..., None]:
-        """A reaction that stops this server and disarms ``watchdog``."""
-
-        def finish(*args: Any) -> None:
-            self.server.shutdown()
-            watchdog.done()
-
-        return finish
-
-    def welcome(self, ctx: Context, nick: str) -> None:
-        self.send(
-            ctx,
-            f":raw.test 001 {nick} :Welcome {nick}!u@127.0.0.1",
-            f":raw.test 005 {nick} CHANTYPES=# PREFIX=(ov)@+ CASEMAPPING=ascii :are supported",
-        )
+    MakePeer = Callable[[Callable[[RawPeer, Context, str], None]], RawPeer]
 
 
 def test_cap_negotiation_requests_only_what_is_offered(
-    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder
+    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder, raw_peer: MakePeer
 ) -> None:
     def script(peer: RawPeer, ctx: Context, line: str) -> None:
         msg = parse(line)
@@ -89,7 +41,7 @@ def test_cap_negotiation_requests_only_what_is_offered(
             peer.send(ctx, "ERROR :Closing link")
             ctx.heap["client"].close()
 
-    peer = RawPeer(kernel, script)
+    peer = raw_peer(script)
     irc = IRC(kernel, nick="bot", port=peer.port, flood=None)
     rec = recorder(irc)
     rec.reactions["irc_001"] = lambda *a: irc.yield_("shutdown", "done")
@@ -134,9 +86,9 @@ def _sasl_script(expect_password: str) -> Callable[[RawPeer, Context, str], None
 
 
 def test_sasl_plain_logs_in_before_registration(
-    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder
+    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder, raw_peer: MakePeer
 ) -> None:
-    peer = RawPeer(kernel, _sasl_script("s3cret"))
+    peer = raw_peer(_sasl_script("s3cret"))
     irc = IRC(kernel, nick="bot", port=peer.port, flood=None, sasl=("acct", "s3cret"))
     rec = recorder(irc)
     caps: list[set[str]] = []
@@ -162,9 +114,9 @@ def test_sasl_plain_logs_in_before_registration(
 
 
 def test_sasl_failure_registers_anyway_unless_required(
-    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder
+    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder, raw_peer: MakePeer
 ) -> None:
-    peer = RawPeer(kernel, _sasl_script("right"))
+    peer = raw_peer(_sasl_script("right"))
     lenient = IRC(kernel, nick="bot", port=peer.port, flood=None, sasl=("acct", "wrong"))
     rec = recorder(lenient)
     rec.reactions["irc_001"] = lambda *a: lenient.yield_("shutdown")
@@ -175,9 +127,9 @@ def test_sasl_failure_registers_anyway_unless_required(
 
 
 def test_sasl_required_quits_on_failure(
-    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder
+    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder, raw_peer: MakePeer
 ) -> None:
-    peer = RawPeer(kernel, _sasl_script("right"))
+    peer = raw_peer(_sasl_script("right"))
     strict = IRC(
         kernel, nick="bot", port=peer.port, flood=None, sasl=("acct", "wrong"), sasl_required=True
     )
@@ -191,7 +143,7 @@ def test_sasl_required_quits_on_failure(
 
 
 def test_malformed_and_non_utf8_lines_do_not_break_the_connection(
-    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder
+    kernel: Kernel, watchdog: Watchdog, recorder: MakeRecorder, raw_peer: MakePeer
 ) -> None:
     garbage: list[str | bytes] = [
         ":only-a-prefix",
@@ -215,7 +167,7 @@ def test_malformed_and_non_utf8_lines_do_not_break_the_connection(
         elif line.startswith("QUIT"):
             ctx.heap["client"].close()
 
-    peer = RawPeer(kernel, script)
+    peer = raw_peer(script)
     irc = IRC(kernel, nick="bot", port=peer.port, flood=None, caps=())
     rec = recorder(irc)
 
@@ -228,8 +180,10 @@ def test_malformed_and_non_utf8_lines_do_not_break_the_connection(
     watchdog.run()
 
     malformed = [args[0] for args in rec.args("irc_malformed")]
-    # The prefix-only, tags-only, control-character and NUL lines, and the 20 kB one.
-    assert len(malformed) == 5
+    # The prefix-only, tags-only, control-character and NUL lines, and the 20 kB one; the
+    # PRIVMSG and KICK without their parameters.
+    assert len(malformed) == 7
+    assert sum("parameter(s), got 0" in m for m in malformed) == 2
     assert sum("not an IRC message" in m for m in malformed) == 3
     assert sum("NUL inside an IRC line" in m for m in malformed) == 1
     assert sum("exceeds maximum line length" in m for m in malformed) == 1

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from poe.irc.message import Message, decode, parse
 from poe.session import Context, Session
@@ -60,6 +62,7 @@ class Raw:
         self.opened.append(self)
         self.buffer = b""
         self.pings = 0
+        self.lines: list[bytes] = []  # every line read, as it came (without CR LF)
 
     def send(self, *lines: str | bytes) -> None:
         data = b"".join(
@@ -75,6 +78,7 @@ class Raw:
                 return None
             self.buffer += chunk
         raw, _, self.buffer = self.buffer.partition(b"\n")
+        self.lines.append(raw.rstrip(b"\r"))
         return parse(decode(raw.rstrip(b"\r")))
 
     def until(self, command: str) -> list[Message]:
@@ -166,14 +170,15 @@ def run(kernel: Kernel, scenario: Callable[[int], None]) -> tuple[Any, list[tupl
 def test_registration(kernel: Kernel) -> None:
     def scenario(port: int) -> None:
         alice = Raw(port)
-        alice.send("JOIN #poe", "PASS secret", "CAP LS 302", "NICK 1bad", "NICK")
+        alice.send("JOIN #poe", "PASS secret", "CAP LS 302", "NICK 1bad", "NICK", "CAP END")
         early = alice.sync()
         assert [(m.command, m.params[0]) for m in early] == [
             ("451", "*"),
+            ("CAP", "*"),
             ("432", "*"),
             ("431", "*"),
         ]
-        assert early[1].params[1] == "1bad"
+        assert early[2].params[1] == "1bad"
         welcome = alice.register("alice")
         assert commands(welcome) == ["001", "002", "003", "004", "005", "375", "372", "372", "376"]
         assert all(m.source == "irc.poe.test" and m.params[0] == "alice" for m in welcome)
@@ -461,5 +466,186 @@ def test_queries(kernel: Kernel) -> None:
         assert [m.command for m in bob.sync()] == ["PRIVMSG", "305"]
         alice.close()
         bob.close()
+
+    run(kernel, scenario)
+
+
+# -- safe by default under attack (issue #11) ------------------------------------------------
+
+
+def test_cap_negotiation_offers_nothing_and_holds_registration(kernel: Kernel) -> None:
+    def scenario(port: int) -> None:
+        alice = Raw(port)
+        # What irssi sends: it waits for the answer to CAP LS before it ends the negotiation.
+        alice.send("CAP LS 302", "NICK alice", "USER alice 0 * :Alice")
+        assert [str(m) for m in alice.sync()] == [":irc.poe.test CAP * LS :"]
+        alice.send("CAP LIST", "CAP REQ :multi-prefix sasl", "CAP FROB", "CAP")
+        assert [str(m) for m in alice.sync()] == [
+            ":irc.poe.test CAP * LIST :",
+            ":irc.poe.test CAP * NAK :multi-prefix sasl",
+            ":irc.poe.test 410 alice FROB :Invalid CAP command",
+            ":irc.poe.test 461 alice CAP :Not enough parameters",
+        ]  # NICK and USER are in, but no 001 until CAP END
+        alice.send("CAP END")
+        assert commands(alice.until("376"))[0] == "001"
+        alice.send("CAP LS", "CAP END", "CAP REQ :x")
+        assert [str(m) for m in alice.sync()] == [
+            ":irc.poe.test CAP alice LS :",
+            ":irc.poe.test CAP alice NAK x",
+        ]
+
+        # CAP END alone (or before NICK and USER) holds nothing up.
+        bob = Raw(port)
+        bob.send("CAP END", "NICK bob", "USER bob 0 * :Bob")
+        assert commands(bob.until("376"))[0] == "001"
+
+    _, events = run(kernel, scenario)
+    assert [e for e in events if e[0] == "register"] == [("register", "alice"), ("register", "bob")]
+
+
+def test_numbers_are_ascii_digits(kernel: Kernel) -> None:
+    def scenario(port: int) -> None:
+        alice = Raw(port)
+        alice.register("alice")
+        alice.send("JOIN #poe")
+        alice.sync()
+        # "²".isdigit() is True but int("²") fails; int("٣") is 3: neither is a limit here.
+        for junk in ("²", "٣", "¹²", "-1", "+5", " 5", "0", "5x", "1234567890", "\uff11\uff12"):
+            alice.send(f"MODE #poe +l :{junk}")
+        assert alice.sync() == []
+        alice.send("MODE #poe +l 0007", "MODE #poe")
+        assert [str(m) for m in alice.sync()] == [
+            ":alice!alice@localhost MODE #poe +l 7",
+            ":irc.poe.test 324 alice #poe +ntl 7",
+        ]
+        alice.send("MODE #poe -l", "MODE #poe +k :" + "k" * 24, "MODE #poe +k " + "k" * 23)
+        assert [str(m) for m in alice.sync()] == [
+            ":alice!alice@localhost MODE #poe -l",
+            ":alice!alice@localhost MODE #poe +k " + "k" * 23,
+        ]
+
+    run(kernel, scenario)
+
+
+def test_no_line_over_512_bytes(kernel: Kernel) -> None:
+    def scenario(port: int) -> None:
+        alice, bob = Raw(port), Raw(port)
+        nick = "a" * 30  # the longest nick, for the longest prefix
+        alice.register(nick, "u" * 10)
+        bob.register("bob")
+        for raw in (alice, bob):
+            raw.send("JOIN #poe")
+            raw.sync()
+        alice.sync()
+
+        # 512 bytes with CR LF is the most a client may send; relayed with alice's prefix it
+        # would be 553. The text is cut, on a character boundary (each "é" is two bytes).
+        text = "é" * 247 + "xx"
+        line = f"PRIVMSG #poe :{text}"
+        assert len(line.encode()) + 2 == 512
+        kick = f"KICK #poe bob :{text[:-1]}"  # KICK is one byte longer
+        alice.send(line, f"PRIVMSG bob :{text}", f"TOPIC #poe :{text}", kick)
+        alice.sync()
+        heard = bob.until("KICK")
+        bob.send("JOIN #poe")
+        bob.sync()
+        alice.send(f"PART #poe :{text}")
+        alice.sync()
+        heard.append(bob.expect("PART"))
+        assert [m.command for m in heard] == ["PRIVMSG", "PRIVMSG", "TOPIC", "KICK", "PART"]
+        for message in heard:
+            assert text.startswith(message.params[-1])
+            assert len(message.params[-1]) < len(text)
+
+        # One byte more is refused (417); the connection goes on.
+        alice.send(line + "x", "PRIVMSG #poe :" + "x" * 5000, f"WHOIS {'n' * 480}")
+        replies = alice.sync()
+        assert [(m.command, m.params[-1]) for m in replies[:2]] == [
+            ("417", "Input line was too long"),
+            ("417", "Input line was too long"),
+        ]
+        assert [str(m) for m in replies[2:]] == [
+            f":irc.poe.test 401 {nick} * :No such nick/channel",  # the 480 bytes are not echoed
+            f":irc.poe.test 318 {nick} * :End of /WHOIS list.",
+        ]
+        alice.send("JOIN #poe", f"QUIT :{'q' * 490}")
+        assert commands(alice.eof())[-1] == "ERROR"  # "Closing Link: ... (Quit: qqq", cut
+        assert len(bob.expect("QUIT").params[-1]) < len("Quit: ") + 490
+        bob.sync()
+        for raw in (alice, bob):
+            for received in raw.lines:
+                received.decode("utf-8")  # strict: no cut went through a character
+                assert len(received) + 2 <= 512, received[:60]
+
+    run(kernel, scenario)
+
+
+_FUZZ_COMMANDS = [
+    *("CAP", "NICK", "USER", "PING", "PONG", "JOIN", "PART", "PRIVMSG", "NOTICE", "TOPIC"),
+    *("NAMES", "MODE", "KICK", "INVITE", "WHOIS", "WHO", "LIST", "ISON", "USERHOST", "AWAY"),
+    *("MOTD", "FROB", "001"),
+]
+_FUZZ_WORDS = st.one_of(
+    st.sampled_from(
+        [
+            *("#poe", "#p", "alice", "fuzz", "*", "0", "+l", "+k", "+b", "-l", "+ov", "-k+l"),
+            *("+imnst", "²", "٣", "5", "LS", "302", "REQ", "END", "LIST", "#poe,#x", ","),
+        ]
+    ),
+    st.text(
+        st.characters(min_codepoint=33, max_codepoint=0x10FFFF, codec="utf-8"),
+        min_size=1,
+        max_size=8,
+    ).filter(lambda word: not word.startswith(":")),
+)
+_FUZZ_TEXT = st.one_of(
+    st.sampled_from(["", " ", "x" * 500, "é" * 300, "\x01ACTION waves\x01"]),
+    st.text(
+        st.characters(
+            min_codepoint=1,
+            max_codepoint=0x10FFFF,
+            codec="utf-8",
+            exclude_characters="\r\n",
+        ),
+        max_size=40,
+    ),
+)
+
+
+@st.composite
+def _client_lines(draw: st.DrawFn) -> str:
+    words = " ".join(draw(st.lists(_FUZZ_WORDS, max_size=4)))
+    trailing = draw(st.none() | _FUZZ_TEXT)
+    line = f"{draw(st.sampled_from(_FUZZ_COMMANDS))} {words}"
+    return line if trailing is None else f"{line} :{trailing}"
+
+
+def test_any_client_lines_get_short_valid_answers(kernel: Kernel) -> None:
+    def scenario(port: int) -> None:
+        alice = Raw(port)
+        alice.register("alice")
+        alice.send("JOIN #poe")
+        alice.sync()
+
+        @settings(max_examples=60, deadline=None, database=None)
+        @given(st.lists(_client_lines(), min_size=1, max_size=12))
+        def example(lines: list[str]) -> None:
+            fuzz = Raw(port)
+            try:
+                fuzz.send("NICK fuzz", "USER fuzz 0 * :Fuzz", "JOIN #poe", *lines, "QUIT")
+                fuzz.eof()  # the server handled every line and closed the connection
+                for received in fuzz.lines:
+                    received.decode("utf-8")
+                    assert len(received) + 2 <= 512, received[:60]
+            finally:
+                fuzz.close()
+                Raw.opened.remove(fuzz)
+
+        example()
+        # The server lived through it all, and what alice was sent is as valid.
+        assert commands(alice.sync()).count("PONG") == 0
+        for received in alice.lines:
+            received.decode("utf-8")
+            assert len(received) + 2 <= 512, received[:60]
 
     run(kernel, scenario)

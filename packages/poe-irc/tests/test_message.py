@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from poe.filter import DecodeError, RecordTooLarge
 from poe.irc import FloodControl, IRCFilter, Message, ParseError, parse, split_text, text_budget
-from poe.irc.events import ctcp_quote, translate
+from poe.irc.events import MIN_PARAMS, ctcp_quote, translate
 from poe.irc.message import decode
 
 
@@ -281,12 +281,93 @@ def test_flood_control_is_pocos_penalty_clock() -> None:
             [("irc_353", ("srv", "= #c :@a b", ["=", "#c", "@a b"]))],
         ),
         (":n!u@h AWAY :lunch", [("irc_away", ("n!u@h", "lunch"))]),
-        (":n!u@h KICK #c", [("irc_kick", ("n!u@h", "#c"))]),  # malformed: kept, not lost
-        (":n!u@h PRIVMSG", [("irc_privmsg", ("n!u@h",))]),
+        (":n!u@h KICK #c bob", [("irc_kick", ("n!u@h", "#c", "bob", ""))]),  # padded
+        (":n!u@h QUIT", [("irc_quit", ("n!u@h", ""))]),
+        (":n!u@h TOPIC #c", [("irc_topic", ("n!u@h", "#c", ""))]),
+        ("PING", [("irc_ping", ("",))]),
+        (":srv 433", [("irc_433", ("srv", "", []))]),
+        (":n!u@h FROB", [("irc_frob", ("n!u@h",))]),  # unknown: nothing is refused
     ],
 )
 def test_translate(line: str, events: list[tuple[str, tuple[object, ...]]]) -> None:
     assert translate(parse(line), _is_channel) == events
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ":n!u@h KICK #c",  # names nobody: there is no one to remove from the channel
+        ":n!u@h PRIVMSG",
+        ":n!u@h PRIVMSG #c",
+        ":n!u@h NOTICE #c",
+        ":n!u@h JOIN",
+        ":n!u@h MODE #c",
+        ":n!u@h INVITE bot",
+        ":srv CAP *",
+        ":n!u@h CHGHOST user",
+    ],
+)
+def test_translate_short_lines_are_malformed(line: str) -> None:
+    msg = parse(line)
+    [(event, (why,))] = translate(msg, _is_channel)
+    assert event == "irc_malformed"
+    assert why.startswith(f"{msg.command} needs {MIN_PARAMS[msg.command]} parameter(s), got ")
+    assert line in why
+
+
+#: The arguments (before the message) each event is documented with, at least.
+_DOCUMENTED = {
+    **dict.fromkeys(("irc_public", "irc_msg", "irc_notice", "irc_snotice"), 3),
+    "irc_join": 2,
+    "irc_part": 3,
+    "irc_quit": 2,
+    "irc_nick": 2,
+    "irc_kick": 4,
+    "irc_mode": 3,
+    "irc_topic": 3,
+    "irc_invite": 2,
+    "irc_ping": 1,
+    "irc_error": 1,
+    "irc_malformed": 1,
+}
+
+
+def _documented(event: str, command: str) -> int:
+    if event.startswith(("irc_ctcp_", "irc_ctcpreply_")):
+        return 3
+    if event[4:].isdigit():
+        return 3  # server, text, [parameters]
+    if event in _DOCUMENTED:
+        return _DOCUMENTED[event]
+    return 1 + MIN_PARAMS.get(command, 0)  # irc_<command>: who, parameters...
+
+
+_PARAM = st.one_of(
+    st.sampled_from(["#c", "bot", "n!u@h", "+o", "*", "\x01VERSION\x01", "\x01", "LS"]),
+    st.text(
+        st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters=":"), min_size=1
+    ),
+)
+
+
+@given(
+    command=st.sampled_from([*sorted(MIN_PARAMS), "FROB", "001", "353", "366", "433"]),
+    params=st.lists(_PARAM, max_size=6),
+    trailing=st.none()
+    | st.sampled_from(["", "\x01ACTION waves\x01", "\x01PING 1\x01 hi"])
+    | st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF)),
+    source=st.sampled_from([None, "n!u@h", "srv", "n"]),
+)
+def test_translate_gives_every_documented_argument(
+    command: str, params: list[str], trailing: str | None, source: str | None
+) -> None:
+    msg = Message(command, (*params, *(() if trailing is None else (trailing,))), source)
+    events = translate(parse(msg.line()), _is_channel)
+    assert events
+    short = len(msg.params) < MIN_PARAMS.get(command, 0)
+    assert (events[0][0] == "irc_malformed") == short
+    for event, args in events:
+        assert len(args) >= _documented(event, command), (event, args)
 
 
 def test_translate_mixed_ctcp_and_text() -> None:

@@ -626,7 +626,7 @@ class IRC:
         command = msg.command
         params = msg.params
         if command == "PING":
-            self._write(Message("PONG", params or ("",)).line(), urgent=True)
+            self._write(Message("PONG", params or ("",)).line())
         elif command == "001":
             self._registered_on_server = True
             self._cap_state = "done"
@@ -735,15 +735,23 @@ class IRC:
 
     # -- output -------------------------------------------------------------------------------
 
-    def _write(self, line: str, *, urgent: bool = False) -> None:
-        """Queue one line (already formatted) behind flood control, or ahead of it if urgent."""
+    def _write(self, line: str) -> None:
+        """Send one line (already formatted): behind flood control, or at once if a PONG.
+
+        Every PONG (the component's answer to PING, or one a plugin or session sends with
+        ``quote``) skips the queue and the pacing: a server drops a client whose PONG is late,
+        and behind a full queue it could be minutes late. It is still charged to the flood
+        account, as the server charges it, so the lines after it keep to the server's rule.
+        """
         if self._wheel is None:
             log.warning("IRC %d: not connected, line dropped: %s", self._session_id, line[:80])
             return
-        if urgent:
-            self._queue.appendleft(line)
-        else:
-            self._queue.append(line)
+        if line[:5].upper() in ("PONG", "PONG "):
+            if self.flood is not None and self._registered_on_server:
+                self.flood.spend(time.monotonic(), len(line.encode()) + 2)
+            self._put(self._wheel, line)
+            return
+        self._queue.append(line)
         self._pump()
 
     def _pump(self, *, paced: bool = True) -> None:
@@ -757,13 +765,15 @@ class IRC:
                     self._kernel.delay("send_tick", wait)
                     return
                 flood.spend(now, len(self._queue[0].encode()) + 2)
-            line = self._queue.popleft()
-            if self._raw:
-                self._to_sessions("irc_raw_out", (line, None))
-            try:
-                wheel.put(line)
-            except ValueError as exc:
-                log.warning("IRC %d: %s", self._session_id, exc)
+            self._put(wheel, self._queue.popleft())
+
+    def _put(self, wheel: ReadWriteWheel, line: str) -> None:
+        if self._raw:
+            self._to_sessions("irc_raw_out", (line, None))
+        try:
+            wheel.put(line)
+        except ValueError as exc:
+            log.warning("IRC %d: %s", self._session_id, exc)
 
     def _on_send_tick(self, ctx: Context) -> None:
         self._pump()

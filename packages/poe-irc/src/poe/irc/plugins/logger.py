@@ -440,18 +440,22 @@ def _nick(who: str) -> str:
 
 
 def _timestamp(msg: Message | None) -> dt.datetime:
-    """Local time: the message's ``server-time`` tag when it has a valid one, else now."""
+    """Local time: the message's ``server-time`` tag when it has a valid one, else now.
+
+    Never raises: a tag that is not a time, or one out of range here, gives now.
+    """
     stamp = msg.tags.get("time") if msg is not None else None
     if stamp:
         text = stamp[:-1] + "+00:00" if stamp.endswith(("Z", "z")) else stamp
         try:
             when = dt.datetime.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=dt.timezone.utc)
+            # A server's (or a hostile one's) "0001-01-01T00:00:00+14:00" is valid ISO 8601
+            # but lies outside what datetime can hold once moved to local time.
             return when.astimezone()
+        except (ValueError, OverflowError):
+            pass
     return dt.datetime.now()
 
 
