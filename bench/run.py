@@ -36,7 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,14 +75,24 @@ class Target:
 
     ``kind``: ``"ratio>="`` (poe/peer >= amount), ``"ratio<="`` (poe/peer <= amount),
     ``"abs<="`` (poe <= amount, in the benchmark's unit), ``"plus<="`` (poe - peer <= amount).
+
+    ``subject``: the implementation whose figure is checked, when it is not the benchmark's
+    reference (poe on the default loop), e.g. ``poe-slowloris`` against ``poe``. ``figure``: a
+    secondary figure the peers report (``p99_ms``) instead of the benchmark's value. A ``peer``
+    of ``"poe"`` is poe on the default loop (the reference), as in ``Bench.impls``.
     """
 
     kind: str
     amount: float
     peer: str | None = None
+    subject: str | None = None
+    figure: str | None = None
 
     def describe(self, poe: str, unit: str) -> str:
         """The target as a sentence fragment, e.g. ``poe[asyncio] >= 1.2x uvloop``."""
+        if self.figure is not None:
+            poe = f"{poe} {self.figure}"
+            unit = self.figure.rpartition("_")[2]
         if self.kind == "ratio>=":
             return f"{poe} >= {self.amount:g}x {self.peer}"
         if self.kind == "ratio<=":
@@ -131,6 +141,8 @@ class Bench:
     more_targets: tuple[Target, ...] = ()
     #: Availability keys every implementation of this benchmark needs (``tcp-load``: the C client).
     needs: tuple[str, ...] = ()
+    #: (row, baseline) pairs whose ratios get a line of their own (with an attack / without).
+    compare: tuple[tuple[str, str], ...] = ()
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -289,6 +301,49 @@ BENCHES: tuple[Bench, ...] = (
         quick_repeats=1,
         quick_n=2_000,
     ),
+    Bench(
+        "attack-unterminated",
+        "server CPU per MiB consumed while one client sends N MiB without a line end, "
+        "until the server cuts it or has it all",
+        16,
+        "ms/MiB",
+        higher_is_better=False,
+        impls=("poe", "poe-64MiB", "twisted", "twisted-64MiB"),
+        target=Target("ratio<=", 1.0, "twisted"),
+        more_targets=(Target("ratio<=", 1.0, "twisted-64MiB", subject="poe-64MiB"),),
+        repeats=3,
+        quick_repeats=1,
+        quick_n=4,
+    ),
+    Bench(
+        "attack-nonreader",
+        "server peak RSS growth while one client sends N MiB of 1 KiB lines to an echo server "
+        "and never reads",
+        300,
+        "MiB",
+        higher_is_better=False,
+        impls=("poe", "twisted"),
+        target=Target("abs<=", 64.0),
+        repeats=2,
+        quick_repeats=1,
+        quick_n=100,
+    ),
+    Bench(
+        "attack-slowloris",
+        "rr line echo, C load client: 50 connections x N lines, with and without 1,000 "
+        "slowloris connections sending a byte a second",
+        2_000,
+        "lines/s",
+        higher_is_better=True,
+        impls=("poe", "poe-slowloris", "twisted", "twisted-slowloris"),
+        target=Target("ratio>=", 0.9, "poe", subject="poe-slowloris"),
+        more_targets=(Target("ratio<=", 2.0, "poe", subject="poe-slowloris", figure="p99_ms"),),
+        needs=("tcp-load",),
+        repeats=3,
+        quick_repeats=1,
+        quick_n=1_000,
+        compare=(("poe-slowloris", "poe"), ("twisted-slowloris", "twisted")),
+    ),
 )
 
 BENCH_BY_NAME = {bench.name: bench for bench in BENCHES}
@@ -351,6 +406,13 @@ def catalogue(default_loop: str, convention_loop: str) -> dict[str, Impl]:
         impls[name] = Impl(name, python_peer("uvloop_peer.py"), chosen, needs="uvloop")
     impls["uvloop"] = Impl("uvloop", python_peer("uvloop_peer.py"), needs="uvloop")
     impls["twisted"] = Impl("twisted", python_peer("twisted_peer.py"), needs="twisted")
+    for variant in ("64MiB", "slowloris"):
+        name = f"poe-{variant}"
+        options = ("--loop", default_loop, "--variant", variant)
+        impls[name] = Impl(name, poe, options, f"poe-loop:{default_loop}", default_loop)
+        name = f"twisted-{variant}"
+        chosen = ("--variant", variant)
+        impls[name] = Impl(name, python_peer("twisted_peer.py"), chosen, needs="twisted")
     impls["perl-poe"] = Impl("perl-poe", ("perl", str(PERL_PEER)), needs="perl-poe")
     return impls
 
@@ -507,12 +569,19 @@ class Outcome:
 
     values: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The secondary figures of each repeat (``{"p99_ms": 3.2}``), when the peer reports any.
+    figures: list[dict[str, float]] = field(default_factory=list)
     error: str | None = None
 
     @property
     def median(self) -> float:
         """The median of the repeats."""
         return statistics.median(self.values)
+
+    def figure(self, name: str) -> float | None:
+        """The median of the secondary figure ``name`` over the repeats that reported it."""
+        found = [figures[name] for figures in self.figures if name in figures]
+        return statistics.median(found) if found else None
 
     @property
     def spread(self) -> float:
@@ -529,8 +598,12 @@ class Outcome:
         return self.notes[best] if best < len(self.notes) else ""
 
 
-def run_once(impl: Impl, bench: Bench, n: int) -> tuple[float, str]:
-    """Run one repeat in a fresh subprocess; (value, note). Raises RuntimeError on failure."""
+def run_once(impl: Impl, bench: Bench, n: int) -> tuple[float, str, dict[str, float]]:
+    """Run one repeat in a fresh subprocess; (value, note, figures).
+
+    Raises:
+        RuntimeError: the peer failed, timed out or printed no readable result.
+    """
     argv = impl.argv(bench.name, n)
     try:
         done = subprocess.run(
@@ -555,13 +628,14 @@ def run_once(impl: Impl, bench: Bench, n: int) -> tuple[float, str]:
         record = json.loads(lines[-1])
         value = float(record["value"])
         unit = str(record["unit"])
+        figures = {str(k): float(v) for k, v in dict(record.get("figures") or {}).items()}
     except (ValueError, KeyError, TypeError) as exc:
         msg = f"unreadable result {lines[-1][:200]!r}"
         raise RuntimeError(msg) from exc
     if unit != bench.unit:
         msg = f"reported unit {unit!r}, expected {bench.unit!r}"
         raise RuntimeError(msg)
-    return value, str(record.get("note", ""))
+    return value, str(record.get("note", "")), figures
 
 
 def format_value(value: float, unit: str) -> str:
@@ -611,13 +685,14 @@ def run_bench(
                 continue
             started = time.perf_counter()
             try:
-                value, note = run_once(impls[name], bench, n)
+                value, note, figures = run_once(impls[name], bench, n)
             except RuntimeError as exc:
                 outcome.error = f"failed: {exc}"
                 log(f"[{bench.name}] {name} {round_no}/{count}: {outcome.error}")
                 continue
             outcome.values.append(value)
             outcome.notes.append(note)
+            outcome.figures.append(figures)
             took = time.perf_counter() - started
             figure = f"{format_value(value, bench.unit)} {bench.unit}"
             log(f"[{bench.name}] {name} {round_no}/{count}: {figure} ({took:.1f} s)")
@@ -649,8 +724,19 @@ def evaluate(
 
     When ``reference`` (poe on the default loop) has no figure, the target is not measurable;
     if ``fallback`` (poe on another loop) has one, what it would give is added for information.
+    A target with a ``subject`` checks that implementation instead (no fallback), and one with
+    a ``figure`` compares that secondary figure's medians.
     """
-    text = target.describe(reference, bench.unit)
+    subject = target.subject or reference
+    if target.subject is not None:
+        fallback = None
+    if target.peer == "poe":
+        target = replace(target, peer=reference)
+    text = target.describe(subject, bench.unit)
+
+    def figure(name: str) -> float | None:
+        outcome = outcomes[name]
+        return outcome.median if target.figure is None else outcome.figure(target.figure)
 
     def check(poe_name: str) -> tuple[str, bool] | str:
         for name in [poe_name] if target.peer is None else [poe_name, target.peer]:
@@ -658,10 +744,13 @@ def evaluate(
             if outcome is None or not outcome.values:
                 why = outcome.error if outcome and outcome.error else "not run"
                 return f"{name} {why}"
-        peer = outcomes[target.peer].median if target.peer else None
-        return target.evaluate(outcomes[poe_name].median, peer)
+            if figure(name) is None:
+                return f"{name} reported no {target.figure}"
+        poe = figure(poe_name)
+        assert poe is not None
+        return target.evaluate(poe, figure(target.peer) if target.peer else None)
 
-    result = check(reference)
+    result = check(subject)
     if not isinstance(result, str):
         return Verdict(bench.name, text, result[0], result[1])
     if fallback is not None:
@@ -730,6 +819,8 @@ def print_bench(
         )
     if bench.name == "handler-convention":
         print_breakdown(outcomes)
+    for row, baseline in bench.compare:
+        print_comparison(row, reference if baseline == "poe" else baseline, outcomes)
     verdicts = [evaluate(bench, t, outcomes, reference, fallback) for t in bench.targets]
     for verdict in verdicts:
         print(f"  {verdict_text(verdict)}")
@@ -752,6 +843,19 @@ def print_breakdown(outcomes: dict[str, Outcome]) -> None:
         print("  breakdown: " + "; ".join(parts))
 
 
+def print_comparison(row: str, baseline: str, outcomes: dict[str, Outcome]) -> None:
+    """One line: ``row``'s median and secondary figures as multiples of ``baseline``'s."""
+    a, b = outcomes.get(row), outcomes.get(baseline)
+    if not (a and a.values and b and b.values and b.median):
+        return
+    parts = [f"value {a.median / b.median:.2f}x"]
+    for name in sorted({key for figures in a.figures for key in figures}):
+        mine, theirs = a.figure(name), b.figure(name)
+        if mine is not None and theirs:
+            parts.append(f"{name} {mine / theirs:.2f}x")
+    print(f"  {row} / {baseline}: " + ", ".join(parts))
+
+
 def records(
     bench: Bench,
     outcomes: dict[str, Outcome],
@@ -771,6 +875,9 @@ def records(
         }
         if impls[name].loop is not None:
             record["loop"] = impls[name].loop
+        names = sorted({key for figures in outcome.figures for key in figures})
+        if names:
+            record["figures"] = {key: outcome.figure(key) for key in names}
         out.append(record)
     return out
 

@@ -5,6 +5,8 @@ in a fresh interpreter and prints exactly one JSON line on standard output::
 
     {"value": 812345.6, "unit": "events/s", "note": "optional free text"}
 
+and, for a benchmark that reports more than one figure, ``"figures": {"p99_ms": 3.2}``.
+
 The harness (``bench/run.py``) parses that line; anything else a peer prints goes to stderr.
 """
 
@@ -121,11 +123,21 @@ def parse_args(
     return parser.parse_args()
 
 
-def emit(value: float, unit: str, note: str | None = None) -> None:
-    """Print the one JSON result line the harness reads."""
-    record: dict[str, float | str] = {"value": value, "unit": unit}
+def emit(
+    value: float,
+    unit: str,
+    note: str | None = None,
+    figures: Mapping[str, float] | None = None,
+) -> None:
+    """Print the one JSON result line the harness reads.
+
+    ``figures``: secondary figures by name (``{"p99_ms": 3.2}``), which targets may name.
+    """
+    record: dict[str, object] = {"value": value, "unit": unit}
     if note:
         record["note"] = note
+    if figures:
+        record["figures"] = dict(figures)
     sys.stdout.write(json.dumps(record) + "\n")
     sys.stdout.flush()
 

@@ -10,6 +10,11 @@ client has exited); then :meth:`LoadRun.report` prints the JSON result line.
 
 * Echo modes: :data:`CONNECTIONS` connections, ``N`` lines of 32 bytes per connection; the client
   checks every echoed byte and times from all connections established to the last echoed byte.
+* ``attack-slowloris``: rr (as above) while ``slow`` more connections trickle one byte a second
+  each, never a line end (``slow=0``: the same rr with no attack, the comparison). The client
+  opens the slow connections first and says ``slow-open``; once the server peer's own count of
+  connections (``accepted()``) has reached ``slow`` the rr exchange starts. The client also
+  measures each line's latency: the p50 and p99 go into the figures of the result line.
 * ``tcp-idle``: ``N`` connections held idle. The client first echoes one line on a warm-up
   connection and says ``warm``: the server's RSS is read; then it opens the ``N`` (each echoes
   one line) and says ``ready``: RSS is read again, and (after - before) / N is the figure. The
@@ -27,9 +32,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from _common import emit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: The load client's source, and where its binaries are cached (gitignored).
 SOURCE = Path(__file__).resolve().with_name("tcp_load.c")
@@ -39,8 +47,14 @@ BUILD_DIR = SOURCE.parents[1] / ".build"
 BINARY_ENV = "POE_BENCH_TCP_LOAD"
 
 #: The benchmarks and the load client's mode for each.
-MODES = {"tcp-echo-pipelined": "pipelined", "tcp-echo-rr": "rr", "tcp-idle": "idle"}
-BENCHES = tuple(MODES)
+MODES = {
+    "tcp-echo-pipelined": "pipelined",
+    "tcp-echo-rr": "rr",
+    "tcp-idle": "idle",
+    "attack-slowloris": "slowloris",
+}
+#: The benchmarks a peer's ``tcp()`` runs (``attack-slowloris`` goes through its ``attack()``).
+BENCHES = ("tcp-echo-pipelined", "tcp-echo-rr", "tcp-idle")
 
 #: Connections the load client opens in the echo modes.
 CONNECTIONS = 50
@@ -121,10 +135,23 @@ class LoadRun:
     seconds; once it returns True, stop the loop and call :meth:`report`.
     """
 
-    def __init__(self, bench: str, port: int, n: int) -> None:
+    def __init__(
+        self,
+        bench: str,
+        port: int,
+        n: int,
+        *,
+        slow: int = 0,
+        accepted: Callable[[], int] | None = None,
+    ) -> None:
         self.mode = MODES[bench]
         self.n = n
         self.reduced = ""
+        self.slow = slow
+        self.accepted = accepted
+        self._go = slow == 0
+        if self.mode == "slowloris":
+            raise_nofile()
         if self.mode == "idle":
             limit = raise_nofile()
             if n + 1 > limit - SPARE_FDS:
@@ -134,9 +161,12 @@ class LoadRun:
         self.before: int | None = None
         self.per_connection: float | None = None
         self._said = b""
+        argv = [str(build()), self.mode, str(port), str(conns), str(lines), str(CLIENT_TIMEOUT)]
+        if self.mode == "slowloris":
+            argv.append(str(slow))
         self.process = subprocess.Popen(
-            [str(build()), self.mode, str(port), str(conns), str(lines), str(CLIENT_TIMEOUT)],
-            stdin=subprocess.PIPE if self.mode == "idle" else subprocess.DEVNULL,
+            argv,
+            stdin=subprocess.PIPE if self.mode == "idle" or slow else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -147,7 +177,20 @@ class LoadRun:
         """Look at the client (measure, in idle mode); True once it has exited."""
         if self.mode == "idle" and self.per_connection is None:
             self._idle_step()
+        elif not self._go:
+            self._slow_step()
         return self.process.poll() is not None
+
+    def _slow_step(self) -> None:
+        stdout, stdin = self.process.stdout, self.process.stdin
+        assert stdout is not None
+        assert stdin is not None
+        self._said += stdout.read() or b""
+        accepted = self.accepted() if self.accepted is not None else self.slow
+        if b"slow-open\n" in self._said and accepted >= self.slow:
+            stdin.write(b"go\n")
+            stdin.flush()
+            self._go = True
 
     def _idle_step(self) -> None:
         stdout, stdin = self.process.stdout, self.process.stdin
@@ -190,6 +233,20 @@ class LoadRun:
                 "bytes/conn",
                 f"{what}; {self.n:,} held (RSS delta){self.reduced}, "
                 f"opened in {result['seconds']:.1f} s",
+            )
+        elif self.mode == "slowloris":
+            attack = (
+                f"; {result['slow']:,} slowloris, {result['slow_bytes']:,} bytes trickled, "
+                f"{result['slow_cut']:,} cut by the server"
+                if self.slow
+                else "; no slowloris"
+            )
+            emit(
+                float(result["lines_per_s"]),
+                "lines/s",
+                f"{what}; {CONNECTIONS} x {self.n:,} rr lines in {result['seconds']:.2f} s, "
+                f"p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms{attack}",
+                figures={"p99_ms": float(result["p99_ms"]), "p50_ms": float(result["p50_ms"])},
             )
         else:
             emit(

@@ -11,7 +11,11 @@ built; the harness uses it to decide what is measurable.
 
 The TCP benchmarks (``tcp-echo-pipelined``, ``tcp-echo-rr``, ``tcp-idle``) run a
 ``poe.tcp.TCPServer`` line echo (from the installed ``poe-tcp``, else ``packages/poe-tcp/src``)
-against the C load client (see ``_tcp.py``).
+against the C load client (see ``_tcp.py``). The attack benchmarks (``attack-unterminated``,
+``attack-nonreader``, ``attack-slowloris``) run a ``TCPServer`` as the docs write it (the
+default ``LineFilter()``, no limits given) against an attacker (see ``_attack.py``);
+``--variant 64MiB`` raises ``max_length`` to 64 MiB (attack-unterminated: the parser's cost on
+a long unterminated line), ``--variant slowloris`` adds 1,000 slowloris connections.
 
 Every benchmark starts its clock in an event handler, once ``kernel.run()`` is dispatching, and
 stops it in the handler that finishes the work, so neither kernel construction nor teardown is
@@ -20,6 +24,7 @@ counted (the peers do the same).
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -30,6 +35,7 @@ import tracemalloc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import _attack
 import _tcp
 from _common import (
     SESSION_BATCH,
@@ -46,7 +52,7 @@ from _common import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from poe.kernel import Kernel
     from poe.session import Context
@@ -491,6 +497,125 @@ def tcp(loop: str | None, bench: str, n: int) -> None:
     state["run"].report("TCPServer, LineFilter(LF), client_input puts")
 
 
+ATTACKS = ("attack-unterminated", "attack-nonreader", "attack-slowloris")
+
+
+def attack(loop: str | None, bench: str, n: int, variant: str | None) -> None:
+    """The attack benchmarks (see ``_attack.py``) against a ``TCPServer`` line server.
+
+    The server is the one ``docs/components/tcp_server.rst`` writes: ``TCPServer(kernel,
+    address=..., port=0, client_input=...)`` with the default ``LineFilter()``; the callbacks
+    only record what happened (``client_connected``, ``client_error``,
+    ``client_disconnected``). ``attack-unterminated`` counts the bytes fed to the filter (a
+    ``LineFilter`` subclass adding one addition per read); ``attack-nonreader`` echoes every
+    line; ``attack-slowloris`` echoes every line back (LF) under the C load client.
+    """
+    from poe.filter import LineFilter
+    from poe.tcp import TCPServer
+
+    kernel = _kernel(loop)
+    probe: _attack.Unterminated | _attack.NonReader | None = None
+    runs: dict[str, _tcp.LoadRun] = {}
+
+    class CountingLineFilter(LineFilter):
+        """The default LineFilter, counting what it is fed (a clone counts into the same probe)."""
+
+        __slots__ = ()
+
+        def get_one_start(self, chunks: Iterable[bytes]) -> None:
+            chunks = list(chunks)
+            assert isinstance(probe, _attack.Unterminated)
+            probe.consumed(sum(map(len, chunks)))
+            super().get_one_start(chunks)
+
+    def connected(ctx: Context) -> None:
+        if probe is not None:
+            probe.connected()
+
+    def client_error(ctx: Context, operation: str, errnum: int, errstr: str) -> None:
+        if probe is not None and errnum:
+            probe.lost(f"client_error {operation} {errno.errorcode.get(errnum, errnum)}")
+
+    def disconnected(ctx: Context) -> None:
+        if probe is not None:
+            probe.lost("closed")
+
+    def nonreader_input(ctx: Context, line: str) -> None:
+        ctx.heap["client"].put(line)
+        assert isinstance(probe, _attack.NonReader)
+        probe.consumed()
+
+    if bench == "attack-unterminated":
+        raised = variant == "64MiB"
+        what = "TCPServer, LineFilter(" + ("max_length=64 MiB" if raised else "") + ")"
+        server = TCPServer(
+            kernel,
+            address="127.0.0.1",
+            port=0,
+            client_input=lambda ctx, line: None,
+            client_filter=CountingLineFilter(max_length=64 * _attack.MIB)
+            if raised
+            else CountingLineFilter(),
+            client_connected=connected,
+            client_error=client_error,
+            client_disconnected=disconnected,
+        )
+    elif bench == "attack-nonreader":
+        what = "TCPServer, LineFilter(), client_input puts"
+        server = TCPServer(
+            kernel,
+            address="127.0.0.1",
+            port=0,
+            client_input=nonreader_input,
+            client_connected=connected,
+            client_error=client_error,
+            client_disconnected=disconnected,
+        )
+    else:
+        slow = 1000 if variant == "slowloris" else 0
+        what = "TCPServer, LineFilter(LF), client_input puts"
+        server = TCPServer(
+            kernel,
+            address="127.0.0.1",
+            port=0,
+            client_input=_echo_input,
+            client_filter=LineFilter(literal=b"\n"),
+        )
+
+    def start(ctx: Context) -> None:
+        ctx.kernel.yield_("go")
+
+    def go(ctx: Context) -> None:
+        nonlocal probe
+        port = server.port
+        if port is None:
+            msg = "TCPServer did not bind"
+            raise RuntimeError(msg)
+        if bench == "attack-unterminated":
+            probe = _attack.Unterminated(port, n)
+        elif bench == "attack-nonreader":
+            probe = _attack.NonReader(port, n)
+        else:
+            runs["run"] = _tcp.LoadRun(
+                bench, port, n, slow=slow, accepted=lambda: server.connections
+            )
+        ctx.kernel.delay("tick", _tcp.TICK)
+
+    def tick(ctx: Context) -> None:
+        done = probe.tick() if probe is not None else runs["run"].tick()
+        if done:
+            ctx.kernel.stop()
+        else:
+            ctx.kernel.delay("tick", _tcp.TICK)
+
+    _session(kernel, {"_start": start, "go": go, "tick": tick})
+    kernel.run()
+    if probe is not None:
+        probe.report(what)
+    else:
+        runs["run"].report(what)
+
+
 def startup(loop: str | None, n: int) -> None:
     """Median wall time of the minimal poe program over ``n`` spawns (milliseconds)."""
     env = dict(os.environ)
@@ -530,9 +655,9 @@ BENCHES: dict[str, Callable[[str | None, int], None]] = {
 def main() -> None:
     """Parse ``BENCH N [--loop NAME] [--variant NAME]`` and run it."""
     args = parse_args(
-        [*BENCHES, *_tcp.BENCHES, "handler-convention", "filter-line", "probe"],
+        [*BENCHES, *_tcp.BENCHES, *ATTACKS, "handler-convention", "filter-line", "probe"],
         loops=LOOPS,
-        variants=(*NOTES, *FILTER_NOTES),
+        variants=(*NOTES, *FILTER_NOTES, "64MiB", "slowloris"),
     )
     _import_poe()
     if args.bench == "probe":
@@ -541,6 +666,8 @@ def main() -> None:
         filter_line(args.n, args.variant or "literal")
     elif args.bench in _tcp.BENCHES:
         tcp(args.loop, args.bench, args.n)
+    elif args.bench in ATTACKS:
+        attack(args.loop, args.bench, args.n, args.variant)
     elif args.bench == "handler-convention":
         handler_convention(args.loop, args.n, args.variant or "call")
     else:

@@ -1,7 +1,8 @@
 /*
- * Load client of the TCP benchmarks (tcp-echo-pipelined, tcp-echo-rr, tcp-idle): not a peer.
+ * Load client of the TCP benchmarks (tcp-echo-pipelined, tcp-echo-rr, tcp-idle,
+ * attack-slowloris): not a peer.
  *
- *   tcp_load MODE PORT CONNS LINES [TIMEOUT_SECONDS]
+ *   tcp_load MODE PORT CONNS LINES [TIMEOUT_SECONDS [SLOW]]
  *
  * Built at bench time with `cc -O2` (bench/peers/_tcp_load.py caches the binary in bench/.build/)
  * so that the load generator is not the bottleneck: one process, one thread, non-blocking
@@ -22,10 +23,19 @@
  *              more (at most 32 not yet echoed at a time, so that the server's accept queue never
  *              overflows), each echoing one line; it prints "ready" and waits for a line or end
  *              of file on stdin, closes everything and exits. LINES is ignored.
+ *   slowloris  rr on CONNS connections while SLOW more connections (default 1,000) each send
+ *              one byte ("x", never a line end) every second. The SLOW connections are opened
+ *              first (at most 32 handshakes in flight), each sending its first byte once
+ *              connected; the client prints "slow-open" and waits for a line on stdin (the
+ *              server peer sends it once it has accepted them all), then runs the rr exchange
+ *              while the trickle goes on. A slow connection the server closes is counted and
+ *              opened again (an attacker would). With SLOW = 0 this is rr without stdin.
  *
  * pipelined and rr time from every connection being established to the last echoed byte and
- * print one JSON line: {"seconds": S, "lines": TOTAL, "lines_per_s": R, "connections": CONNS}.
- * idle prints {"seconds": S, "connections": CONNS} (S: opening and echoing the CONNS).
+ * print one JSON line: {"seconds": S, "lines": TOTAL, "lines_per_s": R, "connections": CONNS,
+ * "p50_ms": .., "p99_ms": .., "max_ms": ..} (the latencies, from a line's first byte sent to its
+ * echo complete, in rr and slowloris modes only; slowloris adds "slow", "slow_cut" and
+ * "slow_bytes"). idle prints {"seconds": S, "connections": CONNS} (S: opening and echoing the CONNS).
  * The soft RLIMIT_NOFILE is raised to the hard limit first.
  */
 #define _GNU_SOURCE
@@ -50,13 +60,16 @@
 #define IDLE_WINDOW 32
 #define STDIN_TAG ((unsigned long)-1)
 
-enum mode { PIPELINED, RR, IDLE };
+enum mode { PIPELINED, RR, IDLE, SLOWLORIS };
 
 struct conn {
     int fd;
     int connected;
     int done;
     int want_out; /* EPOLLOUT is registered */
+    int slow; /* a slowloris connection (slowloris mode) */
+    double due; /* slow: when its next byte is due */
+    double t_sent; /* rr, slowloris: when the line in flight started to be sent */
     unsigned char *out; /* every byte this connection sends (lines * 32) */
     size_t total;
     size_t sent;
@@ -72,6 +85,11 @@ static long nconns;  /* connections in conns[] (idle: CONNS + the warm-up one) *
 static long opened;  /* connections started so far */
 static long finished; /* connections done (all echoed) */
 static long idle_target; /* idle: open connections up to this index, one echoed line each */
+static double *latencies; /* rr, slowloris: seconds per echoed line */
+static long nlatencies;
+static struct conn *slows; /* slowloris: the trickling connections */
+static long nslow;
+static long slow_opened, slow_connected_count, slow_cursor, slow_cut, slow_bytes;
 
 static double now(void) {
     struct timespec ts;
@@ -128,6 +146,7 @@ static size_t send_limit(const struct conn *c) {
 
 static void pump_out(struct conn *c) {
     size_t limit = send_limit(c);
+    if (latencies != NULL && c->sent < limit && c->sent == c->received) c->t_sent = now();
     while (c->sent < limit) {
         size_t len = limit - c->sent;
         if (len > IO_BYTES) len = IO_BYTES;
@@ -164,6 +183,8 @@ static void pump_in(struct conn *c) {
                 (const char *)buf + at);
         }
         c->received += (size_t)n;
+        if (latencies != NULL && c->received == c->sent && c->received % LINE_BYTES == 0)
+            latencies[nlatencies++] = now() - c->t_sent;
         if (c->received == c->total) {
             c->done = 1;
             finished++;
@@ -176,6 +197,53 @@ static void pump_in(struct conn *c) {
     }
 }
 
+/* slowloris: open the next slow connection, if any is left. */
+static void open_slow(void) {
+    if (slow_opened < nslow) {
+        struct conn *c = &slows[slow_opened++];
+        c->slow = 1;
+        start_connection(c);
+    }
+}
+
+/* slowloris: a slow connection is established: its first byte now, the next one in 1 s. */
+static void slow_connected(struct conn *c) {
+    if (send(c->fd, "x", 1, MSG_NOSIGNAL) == 1) slow_bytes++;
+    if (c->due == 0) {
+        slow_connected_count++;
+        /* evenly spread phases: the due times stay in slows[] order (see slow_pump) */
+        c->due = now() + 1.0 + (double)(c - slows) / (double)nslow;
+        open_slow();
+    }
+}
+
+/* slowloris: the server closed (or reset) a slow connection: count it and open it again. */
+static void slow_event(struct conn *c) {
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, 0);
+    if (n > 0) die("the server sent data on a slowloris connection");
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    close(c->fd);
+    slow_cut++;
+    c->connected = 0;
+    start_connection(c); /* keeps its slot and its phase */
+}
+
+/* slowloris: send every byte that is due; ms until the next one (at most 1000). */
+static int slow_pump(void) {
+    if (slow_connected_count < nslow) return 1000; /* still opening: no schedule yet */
+    double t = now();
+    for (long k = 0; k < nslow; k++) {
+        struct conn *c = &slows[slow_cursor];
+        if (c->due > t) break;
+        if (c->connected && send(c->fd, "x", 1, MSG_NOSIGNAL) == 1) slow_bytes++;
+        c->due += 1.0;
+        slow_cursor = (slow_cursor + 1) % nslow;
+    }
+    double wait = slows[slow_cursor].due - t;
+    return wait <= 0 ? 0 : wait >= 1.0 ? 1000 : (int)(wait * 1000) + 1;
+}
+
 /* Run the loop until `stop()` says so; `on_stdin` handles a readable stdin (idle mode). */
 static void run(int (*stop)(void), void (*on_connected)(struct conn *), int (*on_stdin)(void)) {
     struct epoll_event events[256];
@@ -183,6 +251,10 @@ static void run(int (*stop)(void), void (*on_connected)(struct conn *), int (*on
         double left = deadline - now();
         if (left <= 0) die("timed out");
         int timeout = left > 1.0 ? 1000 : (int)(left * 1000) + 1;
+        if (nslow > 0) {
+            int due = slow_pump();
+            if (due < timeout) timeout = due;
+        }
         int ready = epoll_wait(epfd, events, 256, timeout);
         if (ready < 0) {
             if (errno == EINTR) continue;
@@ -210,7 +282,12 @@ static void run(int (*stop)(void), void (*on_connected)(struct conn *), int (*on
                 if (!(events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) continue;
                 c->connected = 1;
                 watch(c, EPOLL_CTL_MOD, 0);
-                if (on_connected != NULL) on_connected(c);
+                if (c->slow) slow_connected(c);
+                else if (on_connected != NULL) on_connected(c);
+                continue;
+            }
+            if (c->slow) {
+                slow_event(c);
                 continue;
             }
             if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) pump_in(c);
@@ -226,6 +303,19 @@ static void count_connected(struct conn *c) {
     connected_count++;
 }
 static int all_finished(void) { return finished == nconns; }
+static int all_slow_connected(void) { return slow_connected_count == nslow; }
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of the recorded latencies, in ms (they are sorted first). */
+static double latency_ms(double q) {
+    if (nlatencies == 0) return 0;
+    long at = (long)(q * (double)(nlatencies - 1) + 0.5);
+    return latencies[at] * 1e3;
+}
 
 /* idle mode */
 static void idle_connected(struct conn *c) { pump_out(c); }
@@ -244,13 +334,15 @@ static void say(const char *word) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5 || argc > 6) {
-        fprintf(stderr, "usage: %s pipelined|rr|idle PORT CONNS LINES [TIMEOUT_SECONDS]\n", argv[0]);
+    if (argc < 5 || argc > 7) {
+        fprintf(stderr, "usage: %s pipelined|rr|idle|slowloris PORT CONNS LINES [TIMEOUT_SECONDS [SLOW]]\n",
+                argv[0]);
         return 2;
     }
     if (strcmp(argv[1], "pipelined") == 0) mode = PIPELINED;
     else if (strcmp(argv[1], "rr") == 0) mode = RR;
     else if (strcmp(argv[1], "idle") == 0) mode = IDLE;
+    else if (strcmp(argv[1], "slowloris") == 0) mode = SLOWLORIS;
     else {
         fprintf(stderr, "tcp_load: unknown mode %s\n", argv[1]);
         return 2;
@@ -258,9 +350,10 @@ int main(int argc, char **argv) {
     long port = strtol(argv[2], NULL, 10);
     long count = strtol(argv[3], NULL, 10);
     long lines = mode == IDLE ? 1 : strtol(argv[4], NULL, 10);
-    double timeout = argc == 6 ? strtod(argv[5], NULL) : 240.0;
-    if (port <= 0 || port > 65535 || count <= 0 || lines <= 0 || timeout <= 0) {
-        fprintf(stderr, "tcp_load: PORT, CONNS, LINES and TIMEOUT must be positive\n");
+    double timeout = argc >= 6 ? strtod(argv[5], NULL) : 240.0;
+    nslow = mode != SLOWLORIS ? 0 : argc == 7 ? strtol(argv[6], NULL, 10) : 1000;
+    if (port <= 0 || port > 65535 || count <= 0 || lines <= 0 || timeout <= 0 || nslow < 0) {
+        fprintf(stderr, "tcp_load: PORT, CONNS, LINES and TIMEOUT must be positive, SLOW not negative\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -282,6 +375,23 @@ int main(int argc, char **argv) {
     if (conns == NULL) die("out of memory");
     for (long i = 0; i < nconns; i++) fill_lines(&conns[i], i, lines);
 
+    if (mode == RR || mode == SLOWLORIS) {
+        latencies = malloc(sizeof *latencies * (size_t)(count * lines));
+        if (latencies == NULL) die("out of memory");
+    }
+    if (nslow > 0) {
+        slows = calloc((size_t)nslow, sizeof *slows);
+        if (slows == NULL) die("out of memory");
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STDIN_TAG};
+        fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) < 0) die("epoll_ctl(stdin): %s", strerror(errno));
+        for (long i = 0; i < IDLE_WINDOW; i++) open_slow();
+        run(all_slow_connected, NULL, NULL);
+        say("slow-open");
+        run(never, NULL, read_stdin);
+        epoll_ctl(epfd, EPOLL_CTL_DEL, 0, NULL);
+    }
+
     if (mode != IDLE) {
         for (long i = 0; i < nconns; i++) start_connection(&conns[i]);
         run(all_connected, count_connected, NULL);
@@ -290,9 +400,19 @@ int main(int argc, char **argv) {
         run(all_finished, NULL, NULL);
         double seconds = now() - start;
         for (long i = 0; i < nconns; i++) close(conns[i].fd);
+        for (long i = 0; i < nslow; i++) close(slows[i].fd);
         long total = count * lines;
-        printf("{\"seconds\": %.6f, \"lines\": %ld, \"lines_per_s\": %.1f, \"connections\": %ld}\n",
+        printf("{\"seconds\": %.6f, \"lines\": %ld, \"lines_per_s\": %.1f, \"connections\": %ld",
                seconds, total, (double)total / seconds, count);
+        if (latencies != NULL) {
+            qsort(latencies, (size_t)nlatencies, sizeof *latencies, compare_doubles);
+            printf(", \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f", latency_ms(0.5),
+                   latency_ms(0.99), latency_ms(1.0));
+        }
+        if (mode == SLOWLORIS)
+            printf(", \"slow\": %ld, \"slow_cut\": %ld, \"slow_bytes\": %ld", nslow, slow_cut,
+                   slow_bytes);
+        printf("}\n");
         fprintf(stderr, "tcp_load %s: %ld connections x %ld lines: %.3f s, %.0f lines/s\n", argv[1],
                 count, lines, seconds, (double)total / seconds);
         return 0;

@@ -5,7 +5,11 @@ chain), ``pingpong`` (two callbacks bouncing through ``callLater(0)``), ``timers
 ``idle-sessions`` (coroutines awaiting a shared Deferred), ``startup`` (a minimal reactor run),
 ``filter-line`` (``LineReceiver`` parsing and ``sendLine``, no reactor), and the TCP benchmarks
 ``tcp-echo-pipelined``, ``tcp-echo-rr`` and ``tcp-idle`` against the C load client (see
-``_tcp.py``): a ``LineReceiver`` (delimiter LF) that ``sendLine``s every line it gets.
+``_tcp.py``): a ``LineReceiver`` (delimiter LF) that ``sendLine``s every line it gets. The
+attack benchmarks (``attack-unterminated``, ``attack-nonreader``, ``attack-slowloris``, see
+``_attack.py``) run the same ``LineReceiver`` with its defaults (``MAX_LENGTH`` 16,384);
+``--variant 64MiB`` raises ``MAX_LENGTH`` to 64 MiB, ``--variant slowloris`` adds 1,000
+slowloris connections.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 import tracemalloc
 from typing import TYPE_CHECKING, Any, cast
 
+import _attack
 import _tcp
 from _common import chunked, emit, line_payload, parse_args, time_program, timer_delay
 
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from twisted.internet.base import ReactorBase
     from twisted.internet.interfaces import ITransport
     from twisted.internet.posixbase import PosixReactorBase
+    from twisted.python.failure import Failure
 
 #: The minimal Twisted program of the ``startup`` benchmark: one callLater(0), then stop.
 STARTUP_PROGRAM = """\
@@ -228,6 +234,85 @@ def tcp(bench: str, n: int) -> None:
     state["run"].report("LineReceiver, sendLine per line")
 
 
+ATTACKS = ("attack-unterminated", "attack-nonreader", "attack-slowloris")
+
+
+def attack(bench: str, n: int, variant: str | None) -> None:
+    """The attack benchmarks (see ``_attack.py``) against a ``LineReceiver`` line server.
+
+    ``attack-unterminated`` counts the bytes given to ``dataReceived``; the other two echo
+    every line with ``sendLine``. ``connectionLost`` reports the cut.
+    """
+    from twisted.internet.protocol import Factory, connectionDone
+    from twisted.protocols.basic import LineReceiver
+
+    state: dict[str, Any] = {"connections": 0}
+    max_length = 64 * _attack.MIB if variant == "64MiB" else LineReceiver.MAX_LENGTH
+
+    class Lines(LineReceiver):
+        delimiter = b"\n"
+        MAX_LENGTH = max_length
+
+        def connectionMade(self) -> None:  # noqa: N802 - Twisted's name
+            state["connections"] += 1
+            probe = state.get("probe")
+            if probe is not None:
+                probe.connected()
+
+        def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted's name
+            probe = state.get("probe")
+            if isinstance(probe, _attack.Unterminated):
+                probe.consumed(len(data))
+            LineReceiver.dataReceived(self, data)  # type: ignore[no-untyped-call]
+
+        def lineReceived(self, line: bytes) -> None:  # noqa: N802 - Twisted's name
+            self.sendLine(line)  # type: ignore[no-untyped-call]
+            probe = state.get("probe")
+            if isinstance(probe, _attack.NonReader):
+                probe.consumed()
+
+        def lineLengthExceeded(self, line: bytes) -> object:  # noqa: N802 - Twisted's name
+            state["exceeded"] = True
+            return LineReceiver.lineLengthExceeded(self, line)  # type: ignore[no-untyped-call]
+
+        def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
+            state["connections"] -= 1
+            probe = state.get("probe")
+            if probe is not None:
+                name = getattr(reason.type, "__name__", "?")
+                why = "lineLengthExceeded" if state.get("exceeded") else name
+                probe.lost(f"connectionLost: {why}")
+
+    reactor = _Reactor()
+    listen_tcp = cast("Callable[..., Any]", cast("PosixReactorBase", reactor.core).listenTCP)
+    port = listen_tcp(0, Factory.forProtocol(Lines), interface="127.0.0.1")
+    number = int(port.getHost().port)
+    what = f"LineReceiver, MAX_LENGTH {max_length:,}"
+
+    def start() -> None:
+        if bench == "attack-unterminated":
+            state["probe"] = _attack.Unterminated(number, n)
+        elif bench == "attack-nonreader":
+            state["probe"] = _attack.NonReader(number, n)
+        else:
+            slow = 1000 if variant == "slowloris" else 0
+            state["run"] = _tcp.LoadRun(
+                bench, number, n, slow=slow, accepted=lambda: int(state["connections"])
+            )
+        reactor.time.callLater(_tcp.TICK, watch)
+
+    def watch() -> None:
+        running = state.get("probe") or state["run"]
+        if running.tick():
+            reactor.core.stop()
+        else:
+            reactor.time.callLater(_tcp.TICK, watch)
+
+    reactor.time.callLater(0, start)
+    reactor.core.run()
+    (state.get("probe") or state["run"]).report(what)
+
+
 if __name__ == "__main__":
     args = parse_args(
         (
@@ -238,8 +323,13 @@ if __name__ == "__main__":
             "startup",
             "timers",
             *_tcp.BENCHES,
+            *ATTACKS,
         ),
+        variants=("64MiB", "slowloris"),
     )
+    if args.bench in ATTACKS:
+        attack(args.bench, args.n, args.variant)
+        sys.exit(0)
     if args.bench in _tcp.BENCHES:
         tcp(args.bench, args.n)
         sys.exit(0)
