@@ -159,8 +159,12 @@ def test_get_one_keeps_its_place_across_chunks() -> None:
 
 
 def test_max_buffer_discards_the_buffer() -> None:
-    """Perl dies "Framing buffer exceeds the limit" and keeps the buffer; the port clears it."""
-    f = LineFilter(max_length=3, max_buffer=10)
+    """Perl dies "Framing buffer exceeds the limit" and keeps the buffer; the port clears it.
+
+    A fixed terminator refuses the line at max_length first; a regexp's line can only be
+    bounded by max_buffer.
+    """
+    f = LineFilter(input_regexp=rb"\n", max_length=3, max_buffer=10)
     with pytest.raises(RecordTooLarge, match="framing buffer exceeds"):
         f.get([b"abcdefghijk"])
     assert f.get_pending() is None

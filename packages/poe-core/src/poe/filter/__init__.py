@@ -7,13 +7,16 @@ kernel, a loop, a wheel or a driver.
 from __future__ import annotations
 
 from poe.filter._base import (
+    DEFAULT_LINE_MAX_LENGTH,
     DEFAULT_MAX_BUFFER,
     DEFAULT_MAX_LENGTH,
+    READ_ROOM,
     DecodeError,
     Filter,
     FilterBase,
     FilterError,
     RecordTooLarge,
+    TextDecodeError,
 )
 from poe.filter.block import BlockFilter
 from poe.filter.grep import GrepFilter
@@ -26,8 +29,10 @@ from poe.filter.stream import StreamFilter
 
 __all__ = [
     "AUTODETECT",
+    "DEFAULT_LINE_MAX_LENGTH",
     "DEFAULT_MAX_BUFFER",
     "DEFAULT_MAX_LENGTH",
+    "READ_ROOM",
     "BlockFilter",
     "Codec",
     "DecodeError",
@@ -43,4 +48,5 @@ __all__ = [
     "ReferenceFilter",
     "StackableFilter",
     "StreamFilter",
+    "TextDecodeError",
 ]

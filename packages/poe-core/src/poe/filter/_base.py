@@ -23,21 +23,34 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "DEFAULT_LINE_MAX_LENGTH",
     "DEFAULT_MAX_BUFFER",
     "DEFAULT_MAX_LENGTH",
+    "READ_ROOM",
     "DecodeError",
     "Filter",
     "FilterError",
     "RecordTooLarge",
+    "TextDecodeError",
 ]
 
 InT = TypeVar("InT")
 OutT = TypeVar("OutT")
 
-#: POE's default ``MaxBuffer``: the most raw input a framing filter holds (512 MiB).
+#: POE's default ``MaxBuffer`` (512 MiB). LineFilter derives its
+#: ``max_buffer`` from ``max_length`` instead; the frame filters still use this one.
 DEFAULT_MAX_BUFFER = 512 * 1024 * 1024
-#: POE's default ``MaxLength``: the longest record a framing filter accepts (64 MiB).
+#: POE's default ``MaxLength`` (64 MiB), kept for code that wants POE's limits back; LineFilter
+#: defaults lower (:data:`DEFAULT_LINE_MAX_LENGTH`); the frame filters still use it.
 DEFAULT_MAX_LENGTH = 64 * 1024 * 1024
+#: The longest line :class:`~poe.filter.LineFilter` accepts by default (64 KiB). A line protocol
+#: with longer lines is rare (IRC: 8.7 KiB with tags; SMTP: 1,000 octets; HTTP servers cut
+#: header lines at 8-16 KiB; Twisted's LineReceiver at 16 KiB), and each connection may hold
+#: one unfinished line: 64 KiB per peer, where POE's 64 MiB let a few peers exhaust memory.
+DEFAULT_LINE_MAX_LENGTH = 64 * 1024
+#: What a derived ``max_buffer`` allows on top of ``max_length`` (64 KiB, one read): room for a
+#: partial terminator or header with the longest record.
+READ_ROOM = 64 * 1024
 
 
 class FilterError(PoeError, ValueError):
@@ -59,7 +72,18 @@ class RecordTooLarge(FilterError):
 
 
 class DecodeError(FilterError):
-    """A complete frame could not be decoded (bad serialization, bad compression)."""
+    """A complete record could not be decoded (bad serialization, bad compression, bad text).
+
+    The record is dropped and the filter stays usable. ``errno`` is ``EINVAL``, or ``EILSEQ``
+    when the bytes are not valid in the text encoding (``LineFilter(errors="strict")``); the
+    original exception is the ``__cause__``.
+    """
+
+
+class TextDecodeError(DecodeError):
+    """A line is not valid text in the filter's encoding (``errors="strict"``; ``EILSEQ``)."""
+
+    errno = _errno.EILSEQ
 
 
 class Filter(Protocol[InT, OutT]):
@@ -111,6 +135,23 @@ class FilterBase(Generic[InT, OutT]):
 
     __slots__ = ()
 
+    def pending_octets(self) -> int:
+        """Return how many octets of raw input the filter holds unparsed.
+
+        That is the size of what :meth:`get_pending` would return, without building it: a
+        wheel or server checks it after every read to bound the input it holds for all its
+        peers. This default sums ``len()`` of the :meth:`get_pending` items (``bytes`` or
+        ``str``; other records count 0); the core filters override it in O(1).
+
+        Returns:
+            The number of octets (0 when nothing is buffered).
+        """
+        return sum(_octets(item) for item in self.get_pending() or ())
+
+    @abstractmethod
+    def get_pending(self) -> list[InT] | None:
+        """Return the buffered raw input not yet parsed, or ``None``; the buffer is kept."""
+
     @abstractmethod
     def get_one_start(self, chunks: Iterable[InT]) -> None:
         """Append raw chunks to the input buffer without parsing them."""
@@ -133,6 +174,29 @@ class FilterBase(Generic[InT, OutT]):
             if not one:
                 return records
             records.extend(one)
+
+
+def _octets(item: object) -> int:
+    """``len()`` of a bytes-like or text record, 0 for any other record."""
+    if isinstance(item, (bytes, bytearray, memoryview, str)):
+        return len(item)
+    return 0
+
+
+def derived_max_buffer(max_length: int, max_buffer: int | None) -> int:
+    """Return ``max_buffer``, or when it is ``None`` the default for ``max_length``.
+
+    The default is ``max_length + READ_ROOM``: the input a filter holds once it has handed out
+    every complete record is at most one partial record and a partial terminator or header.
+    """
+    if max_buffer is None:
+        return max_length + READ_ROOM
+    return check_limit("max_buffer", max_buffer)
+
+
+def too_much_buffered(size: int, limit: int) -> RecordTooLarge:
+    """The error for ``size`` octets of unparsed input over ``max_buffer`` (``limit``)."""
+    return RecordTooLarge(f"framing buffer exceeds the limit ({size} > {limit} bytes)")
 
 
 def check_limit(name: str, value: object) -> int:

@@ -7,8 +7,13 @@ sets one terminator for both directions, ``input_literal``/``input_regexp`` and
 ``InputLiteral``) autodetects the terminator from the first one seen.
 
 Lines are decoded with ``encoding``/``errors`` (default UTF-8 with ``"replace"``, so hostile
-input never raises a decoding error; pick ``"surrogateescape"`` for a byte-exact round trip).
-Limits count raw bytes.
+input never raises a decoding error; pick ``"surrogateescape"`` for a byte-exact round trip;
+``"strict"`` raises :class:`~poe.filter.TextDecodeError`). Limits count raw bytes.
+
+Work is linear in the input however it is chunked: the filter remembers how far it has looked
+for a terminator and only searches the bytes that arrived since (less the few a terminator
+split across reads can start in), so a peer streaming bytes without a newline costs one pass
+over them, not one pass per read.
 
 One deliberate deviation from POE: with the default terminators, POE turns a CRLF split across
 two reads into a line plus a spurious empty line (its documented "known bug"). The port emits
@@ -18,18 +23,22 @@ byte of the next read, so the records never depend on how the stream was chunked
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from poe.errors import InvalidArgument
 from poe.filter._base import (
-    DEFAULT_MAX_BUFFER,
-    DEFAULT_MAX_LENGTH,
+    DEFAULT_LINE_MAX_LENGTH,
     FilterBase,
     FilterError,
     RecordTooLarge,
+    TextDecodeError,
     check_limit,
+    derived_max_buffer,
+    too_much_buffered,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +53,12 @@ _LF = 0x0A
 _DEFAULT_INPUT = re.compile(rb"\r\n?|\n\r?")
 #: The same terminators with a group, so that one split also returns each terminator.
 _DEFAULT_SPLIT: Final = re.compile(b"(" + _DEFAULT_INPUT.pattern + b")")
+
+#: How far back an ``input_regexp`` search restarts when its matches have no bounded length
+#: (``+``, ``*``, lookarounds...): a terminator that straddles two reads is found if it starts
+#: at most this many bytes before the end of the earlier read. Bounded regexps look back exactly
+#: their longest match less one byte. Either way each read costs its own bytes plus this much.
+REGEXP_LOOKBACK: Final = 256
 
 #: The empty ``_ready`` / ``_terms`` every idle filter shares (two empty lists cost 112 bytes
 #: per connection). Never appended to: lines are only ever popped from a list _split_lines made.
@@ -71,6 +86,60 @@ class _Mode(Enum):
 
 _UNSET: object = object()
 
+#: Parser ops whose match depends on bytes outside the matched span (lookarounds, anchors other
+#: than the start, backreferences): their regexps get the REGEXP_LOOKBACK margin.
+_CONTEXT_OPS: Final = frozenset(
+    {
+        "ASSERT",
+        "ASSERT_NOT",
+        "GROUPREF",
+        "GROUPREF_EXISTS",
+        "GROUPREF_IGNORE",
+        "GROUPREF_LOC_IGNORE",
+    }
+    | {"GROUPREF_UNI_IGNORE"}
+)
+_START_ANCHORS: Final = frozenset({"AT_BEGINNING", "AT_BEGINNING_STRING"})
+
+
+def _regexp_lookback(pattern: re.Pattern[bytes]) -> int:
+    """Return how many already-searched bytes a search must revisit when input is appended.
+
+    A leftmost match missed by the previous search must reach past the old end of the buffer,
+    so it starts at most (longest match - 1) bytes before it. The longest match comes from the
+    regexp parser (private: ``re._parser``, ``sre_parse`` before 3.11); anything it cannot
+    bound, or any failure to parse, gets :data:`REGEXP_LOOKBACK`.
+    """
+    try:
+        parser: Any = importlib.import_module(
+            "re._parser" if sys.version_info >= (3, 11) else "sre_parse"
+        )
+        parsed = parser.parse(pattern.pattern, pattern.flags)
+        if _needs_context(parsed):
+            return REGEXP_LOOKBACK
+        longest = int(parsed.getwidth()[1])
+    except Exception:  # noqa: BLE001  # a private API: fall back to the safe margin
+        return REGEXP_LOOKBACK
+    return max(0, min(longest - 1, REGEXP_LOOKBACK))
+
+
+def _needs_context(node: Any) -> bool:
+    """True if a parsed regexp (a SubPattern, or an op argument) uses a context-dependent op."""
+    if isinstance(node, (list, tuple)) or type(node).__name__ == "SubPattern":
+        items = node.data if type(node).__name__ == "SubPattern" else node
+        for item in items:
+            if isinstance(item, tuple) and len(item) == 2 and hasattr(item[0], "name"):
+                op, arg = item
+                if op.name in _CONTEXT_OPS:
+                    return True
+                if op.name == "AT" and getattr(arg, "name", "") not in _START_ANCHORS:
+                    return True
+                if _needs_context(arg):
+                    return True
+            elif _needs_context(item):
+                return True
+    return False
+
 
 class LineFilter(FilterBase[bytes, str]):
     """Split a byte stream into text lines; join lines with a terminator on output.
@@ -85,10 +154,15 @@ class LineFilter(FilterBase[bytes, str]):
             the terminator. It must not match the empty string.
         output_literal: output terminator (default CRLF).
         encoding: text encoding of lines.
-        errors: codec error handler used in both directions (default ``"replace"``).
-        max_length: longest line in bytes (default 64 MiB), checked when a line is complete.
-        max_buffer: most buffered bytes (default 512 MiB, at least ``max_length``), checked
-            whenever input is added.
+        errors: codec error handler used in both directions (default ``"replace"``;
+            ``"strict"`` makes an undecodable line a :class:`~poe.filter.TextDecodeError`).
+        max_length: longest line in bytes (default :data:`~poe.filter.DEFAULT_LINE_MAX_LENGTH`,
+            64 KiB; POE's is 64 MiB). With a fixed terminator or the default set, an
+            unterminated line is refused as soon as it is longer.
+        max_buffer: most unparsed bytes held once every complete line has been taken (default
+            ``max_length`` plus :data:`~poe.filter.READ_ROOM`; at least ``max_length``). Complete
+            lines never count: ``get()`` of many megabytes of short lines works. It is what
+            bounds an ``input_regexp`` line, which cannot be refused early in general.
 
     Raises:
         InvalidArgument: conflicting or malformed arguments (POE croaks).
@@ -102,11 +176,13 @@ class LineFilter(FilterBase[bytes, str]):
         "_input",
         "_input_arg",
         "_literal",
+        "_lookback",
         "_max_buffer",
         "_max_length",
         "_mode",
         "_output",
         "_ready",
+        "_scanned",
         "_split",
         "_swallow",
         "_terms",
@@ -121,11 +197,11 @@ class LineFilter(FilterBase[bytes, str]):
         output_literal: bytes | None = None,
         encoding: str = "utf-8",
         errors: str = "replace",
-        max_length: int = DEFAULT_MAX_LENGTH,
-        max_buffer: int = DEFAULT_MAX_BUFFER,
+        max_length: int = DEFAULT_LINE_MAX_LENGTH,
+        max_buffer: int | None = None,
     ) -> None:
         self._max_length = check_limit("max_length", max_length)
-        self._max_buffer = check_limit("max_buffer", max_buffer)
+        self._max_buffer = max_buffer = derived_max_buffer(max_length, max_buffer)
         if max_buffer < max_length:
             msg = "max_buffer is not large enough for max_length lines"
             raise InvalidArgument(msg)
@@ -163,6 +239,7 @@ class LineFilter(FilterBase[bytes, str]):
                 mode = _Mode.PATTERN
             if output_literal is not None:
                 output = output_literal
+        self._lookback = _regexp_lookback(pattern) if mode is _Mode.PATTERN and split is None else 0
         self._input_arg = (mode, pattern, split)
         self._mode = mode
         self._input = pattern
@@ -181,6 +258,10 @@ class LineFilter(FilterBase[bytes, str]):
         self._discard = False
         # Default mode only: the byte that would complete a lone CR/LF that ended the buffer.
         self._swallow = -1
+        # No terminator starts before this offset of the buffer (less a partial terminator's
+        # or a regexp's look-back): each search starts there, so unterminated input is looked
+        # at once, not once per read.
+        self._scanned = 0
 
     def clone(self) -> Self:
         """Return a filter with the same configuration and empty buffers.
@@ -197,15 +278,11 @@ class LineFilter(FilterBase[bytes, str]):
         twin._terms = _NO_LINES
         twin._discard = False
         twin._swallow = -1
+        twin._scanned = 0
         return twin
 
     def get_one_start(self, chunks: Iterable[bytes]) -> None:
-        """Append raw chunks to the buffer.
-
-        Raises:
-            RecordTooLarge: the buffer would exceed ``max_buffer``; the whole buffer is
-                discarded (POE keeps it and dies).
-        """
+        """Append raw chunks to the buffer (``max_buffer`` is checked by :meth:`get_one`)."""
         buffer = self._buffer
         for chunk in chunks:
             buffer += chunk
@@ -225,11 +302,6 @@ class LineFilter(FilterBase[bytes, str]):
             self._input = re.compile(re.escape(self._literal))
             self._split = self._literal
             self._mode = _Mode.PATTERN
-        if len(buffer) > self._max_buffer:
-            size = len(buffer)
-            buffer.clear()
-            msg = f"framing buffer exceeds the limit ({size} > {self._max_buffer} bytes)"
-            raise RecordTooLarge(msg)
 
     def get(self, chunks: Iterable[bytes]) -> list[str]:
         """Buffer ``chunks`` and return every complete line (see :meth:`FilterBase.get`).
@@ -246,25 +318,35 @@ class LineFilter(FilterBase[bytes, str]):
         lines = self._ready
         if max(map(len, lines)) > self._max_length:
             return super().get(())  # get_one() raises at the right line
+        encoding, errors = self._encoding, self._errors
+        try:
+            records = [line.decode(encoding, errors) for line in reversed(lines)]
+        except UnicodeDecodeError:
+            return super().get(())  # likewise: get_one() raises at the bad line
         self._ready = _NO_LINES
         self._terms = _NO_LINES
-        lines.reverse()
-        encoding, errors = self._encoding, self._errors
-        return [line.decode(encoding, errors) for line in lines]
+        return records
 
     def get_one(self) -> list[str]:
         """Return the next complete line (without its terminator), or ``[]``.
 
         Raises:
             RecordTooLarge: the line is longer than ``max_length``; it is discarded. Without a
-                terminator yet, as soon as the line cannot fit (see :meth:`_no_line`).
-            FilterError: ``input_regexp`` matched an empty terminator at the buffer start.
+                terminator yet, as soon as the line cannot fit (see :meth:`_no_line`), or when
+                the unparsed input exceeds ``max_buffer`` (it is discarded; POE keeps it).
+            TextDecodeError: ``errors="strict"`` and the line is not valid text (``EILSEQ``);
+                it is discarded.
+            FilterError: ``input_regexp`` matched an empty terminator at the buffer start (the
+                buffer is discarded).
         """
         ready = self._ready
         if ready and not self._discard and self._mode is not _Mode.DEFAULT:
             line = ready.pop()  # the common case, inline: a line cut by a fixed terminator
             if len(line) <= self._max_length:
-                return [line.decode(self._encoding, self._errors)]
+                try:
+                    return [line.decode(self._encoding, self._errors)]
+                except UnicodeDecodeError as exc:
+                    raise _undecodable(exc) from exc
             ready.append(line)
         while True:
             if not ready:
@@ -283,7 +365,14 @@ class LineFilter(FilterBase[bytes, str]):
             if len(line) > self._max_length:
                 msg = f"next line exceeds maximum line length ({len(line)} > {self._max_length} bytes)"
                 raise RecordTooLarge(msg)
-            return [line.decode(self._encoding, self._errors)]
+            return [self._decode(line)]
+
+    def _decode(self, line: bytes | bytearray) -> str:
+        """Decode one line; a strict codec's error becomes a TextDecodeError."""
+        try:
+            return line.decode(self._encoding, self._errors)
+        except UnicodeDecodeError as exc:
+            raise _undecodable(exc) from exc
 
     def _splits(self) -> bool:
         """True when the terminator is fixed (or the default set): lines can be cut in bulk."""
@@ -292,9 +381,18 @@ class LineFilter(FilterBase[bytes, str]):
         )
 
     def _split_lines(self) -> bool:
-        """Cut every complete line from the buffer into ``_ready``; False if there is none."""
+        """Cut every complete line from the buffer into ``_ready``; False if there is none.
+
+        First a search from ``_scanned`` (no copy) tells whether a terminator arrived at all:
+        without one, only the new bytes were looked at. The split that follows is one pass
+        over lines that leave the buffer, so every byte is searched at most twice.
+        """
         buffer = self._buffer
         if self._mode is _Mode.DEFAULT:
+            # Every CR and LF starts a terminator, so no look-back is needed.
+            if _DEFAULT_INPUT.search(buffer, self._scanned) is None:
+                self._scanned = len(buffer)
+                return False
             # The group keeps the terminators: get_pending() must give back the exact bytes,
             # and a lone CR/LF ending the buffer arms _swallow for the next chunk.
             parts = _DEFAULT_SPLIT.split(buffer)
@@ -307,14 +405,20 @@ class LineFilter(FilterBase[bytes, str]):
             self._terms = parts[-2::-2]
             self._ready = parts[-3::-2]
         else:
-            assert self._split is not None
-            lines: list[bytes | bytearray] = [*buffer.split(self._split)]
+            split = self._split
+            assert split is not None
+            # A terminator can straddle the previous end: look back its length less one.
+            if buffer.find(split, max(self._scanned - len(split) + 1, 0)) < 0:
+                self._scanned = len(buffer)
+                return False
+            lines: list[bytes | bytearray] = [*buffer.split(split)]
             if len(lines) == 1:
                 return False
             rest = lines.pop()
             lines.reverse()
             self._ready = lines
         del buffer[: len(buffer) - len(rest)]
+        self._scanned = len(rest)  # the rest holds no (complete) terminator
         return True
 
     def _get_one_scan(self) -> list[str]:
@@ -322,17 +426,28 @@ class LineFilter(FilterBase[bytes, str]):
         buffer = self._buffer
         if self._mode is _Mode.AUTO_SECOND:
             return []
-        match = self._input.search(buffer)
+        # Resume where the last search gave up, less the regexp's look-back (0 while
+        # autodetecting: every CR and LF starts a terminator).
+        match = self._input.search(buffer, max(self._scanned - self._lookback, 0))
         if match is None:
+            self._scanned = len(buffer)
+            if len(buffer) > self._max_buffer:
+                size = len(buffer)
+                buffer.clear()
+                self._scanned = 0
+                raise too_much_buffered(size, self._max_buffer)
             return []
         start, end = match.span()
         if end == 0:
+            buffer.clear()  # the same match would come back on every call: make progress
+            self._scanned = 0
             msg = "input_regexp matched an empty terminator"
             raise FilterError(msg)
         # Copy the terminator before the buffer is edited: a match on a bytearray reads through.
         terminator = bytes(buffer[start:end])
         line = bytes(buffer[:start])
         del buffer[:end]
+        self._scanned = 0
         if self._mode is _Mode.AUTO_FIRST:
             self._literal = terminator
             if len(self._literal) == 2 or buffer:
@@ -344,7 +459,7 @@ class LineFilter(FilterBase[bytes, str]):
         if len(line) > self._max_length:
             msg = f"next line exceeds maximum line length ({len(line)} > {self._max_length} bytes)"
             raise RecordTooLarge(msg)
-        return [line.decode(self._encoding, self._errors)]
+        return [self._decode(line)]
 
     def _no_line(self) -> None:
         """No terminator in the buffer: refuse a line that can no longer fit.
@@ -353,17 +468,26 @@ class LineFilter(FilterBase[bytes, str]):
         unterminated input minus a partial terminator; once that exceeds ``max_length`` it is
         reported at once instead of being buffered up to ``max_buffer`` (POE waits for the
         terminator). Its bytes are dropped, and so is the rest of it when its terminator comes.
+        What is left (a partial terminator) is then checked against ``max_buffer``.
         """
         buffer = self._buffer
         partial = 0 if self._split is None else len(self._split) - 1
         size = len(buffer) - partial
         if self._discard:
-            del buffer[: max(size, 0)]
+            if size > 0:
+                del buffer[:size]  # from the front of a bytearray: O(1), no copy
+                self._scanned = len(buffer)
         elif size > self._max_length:
             del buffer[:size]
+            self._scanned = len(buffer)
             self._discard = True
             msg = f"next line exceeds maximum line length (over {self._max_length} bytes unterminated)"
             raise RecordTooLarge(msg)
+        if len(buffer) > self._max_buffer:
+            size = len(buffer)
+            buffer.clear()
+            self._scanned = 0
+            raise too_much_buffered(size, self._max_buffer)
 
     @property
     def put_never_fails(self) -> bool:
@@ -385,6 +509,20 @@ class LineFilter(FilterBase[bytes, str]):
             return [records[0].encode(encoding, errors) + output]
         return [line.encode(encoding, errors) + output for line in records]
 
+    def pending_octets(self) -> int:
+        """Return the size of :meth:`get_pending`'s chunk, in O(1) (0 when nothing is held)."""
+        ready = self._ready
+        if not ready:
+            return len(self._buffer)
+        # Lines already cut but not handed out yet: rare (get_one() stopped mid-read), and then
+        # a wheel drains them before it reads again.
+        if self._mode is _Mode.DEFAULT:
+            terms = sum(map(len, self._terms))
+        else:
+            assert self._split is not None
+            terms = len(self._split) * len(ready)
+        return sum(map(len, ready)) + terms + len(self._buffer)
+
     def get_pending(self) -> list[bytes] | None:
         """Return the unparsed buffer as one chunk, or ``None`` when it is empty."""
         ready = self._ready
@@ -393,3 +531,8 @@ class LineFilter(FilterBase[bytes, str]):
         terms = reversed(self._terms) if self._mode is _Mode.DEFAULT else [self._split] * len(ready)
         pending = b"".join(line + term for line, term in zip(reversed(ready), terms, strict=True))  # type: ignore[operator]
         return [pending + self._buffer]
+
+
+def _undecodable(exc: UnicodeDecodeError) -> TextDecodeError:
+    """The TextDecodeError for a line a strict codec refused (the line is already dropped)."""
+    return TextDecodeError(f"line is not valid {exc.encoding}: {exc.reason} at byte {exc.start}")
