@@ -316,8 +316,12 @@ class LineFilter(FilterBase[bytes, str]):
             self._no_line()
             return []
         lines = self._ready
-        if max(map(len, lines)) > self._max_length:
-            return super().get(())  # get_one() raises at the right line
+        partial = 0 if self._split is None else len(self._split) - 1
+        if (
+            max(map(len, lines)) > self._max_length
+            or len(self._buffer) - partial > self._max_length
+        ):
+            return super().get(())  # get_one() raises at the right line (or at the rest)
         encoding, errors = self._encoding, self._errors
         try:
             records = [line.decode(encoding, errors) for line in reversed(lines)]
