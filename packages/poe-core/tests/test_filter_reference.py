@@ -60,7 +60,7 @@ def test_no_fatals_returns_error_records() -> None:
     (bad, good) = f.get([b"3\0abc2\0[]"])
     assert isinstance(bad, DecodeError)
     assert good == []
-    (too_big,) = f.get([b"x" * 21])
+    (too_big,) = f.get([b"1" * 21 + b"\0"])  # a header longer than max_length's two digits
     assert isinstance(too_big, RecordTooLarge)
     (announced,) = f.get([b"99\0"])
     assert isinstance(announced, FilterError)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import itertools
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,15 +33,20 @@ from poe.filter import (
     Filter,
     FilterBase,
     FilterError,
+    GrepFilter,
     LineFilter,
+    MapFilter,
+    RecordBlockFilter,
     RecordTooLarge,
     ReferenceFilter,
+    StackableFilter,
     StreamFilter,
 )
 
 MiB = 1 << 20
 # Read from the module, not imported: on the code before issue #11 only the tests that use them fail.
 DEFAULT_LINE_MAX_LENGTH: int = getattr(poe.filter, "DEFAULT_LINE_MAX_LENGTH", 64 * MiB)
+DEFAULT_FRAME_MAX_LENGTH: int = getattr(poe.filter, "DEFAULT_FRAME_MAX_LENGTH", 64 * MiB)
 HUGE = 1 << 34  # limits raised out of the way: the tests measure the parsing, not the limits
 CHUNK = 4096  # small reads make a quadratic parser's cost obvious
 
@@ -109,6 +115,55 @@ def test_many_short_lines_in_big_reads(lazy: bool) -> None:
     assert f.pending_octets() == 0
 
 
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("make", [BlockFilter, ReferenceFilter], ids=["block", "reference"])
+def test_digits_without_nul_are_refused_early_and_linearly(make: Callable[[], Any]) -> None:
+    """A header that never ends: refused once longer than max_length's digits, in linear time."""
+    f = make()
+    errnos = []
+    for _ in range(16 * MiB // CHUNK):
+        try:
+            f.get([b"7" * CHUNK])
+        except RecordTooLarge as exc:
+            errnos.append(exc.errno)
+        assert f.pending_octets() <= len(str(DEFAULT_FRAME_MAX_LENGTH))
+    assert errnos == [errno.EMSGSIZE]  # one bad header, one error
+    # The run of digits was one bad header: its NUL ends it, and the filter goes on.
+    with contextlib.suppress(RecordTooLarge):
+        f.get([b"\0"])
+    record: Any = b"ok" if isinstance(f, BlockFilter) else "ok"
+    assert f.get(f.put([record])) == [record]
+
+
+@pytest.mark.parametrize("digits", [12, 4301, 5000])
+def test_long_header_is_record_too_large(digits: int) -> None:
+    """Over 4,300 digits Python's int() raises a plain ValueError: never let it out."""
+    filters: list[Any] = [
+        BlockFilter(),
+        ReferenceFilter(),
+        BlockFilter(max_length=HUGE),
+        ReferenceFilter(max_length=HUGE),
+    ]
+    for f in filters:
+        with pytest.raises(RecordTooLarge):
+            f.get([b"9" * digits + b"\0abc"])
+        record: Any = b"ok" if isinstance(f, BlockFilter) else "ok"
+        assert f.get(f.put([record])) == [record]
+
+
+def test_header_within_the_digit_limit_still_works() -> None:
+    f = BlockFilter(max_length=100)
+    assert f.get([b"1", b"00\0", b"x" * 100]) == [b"x" * 100]
+    with pytest.raises(RecordTooLarge):
+        f.get([b"101\0"])
+    with pytest.raises(RecordTooLarge):
+        f.get([b"1000"])  # four digits can only announce more than 100
+    assert f.get([b"0"]) == []  # the same bad header goes on: dropped silently
+    assert f.pending_octets() == 0
+    assert f.get([b"\0"]) == []  # its NUL ends it (the frame body cannot be told apart)
+    assert f.get([b"2\0ok"]) == [b"ok"]
+
+
 def test_many_small_frames_in_one_call() -> None:
     frames = BlockFilter().put([b"x" * 20] * 400_000)  # 9.2 MB, past any per-call limit
     assert len(BlockFilter().get([b"".join(frames)])) == 400_000
@@ -119,19 +174,26 @@ def test_many_small_frames_in_one_call() -> None:
 
 def test_default_limits() -> None:
     assert poe.filter.DEFAULT_LINE_MAX_LENGTH == DEFAULT_LINE_MAX_LENGTH
+    assert poe.filter.DEFAULT_FRAME_MAX_LENGTH == DEFAULT_FRAME_MAX_LENGTH
     assert DEFAULT_LINE_MAX_LENGTH == 64 * 1024
+    assert 4 * MiB == DEFAULT_FRAME_MAX_LENGTH
     assert (64 * MiB, 512 * MiB) == (DEFAULT_MAX_LENGTH, DEFAULT_MAX_BUFFER)  # POE's, kept
     line = LineFilter()
     assert line.get([b"x" * DEFAULT_LINE_MAX_LENGTH + b"\n"]) == ["x" * DEFAULT_LINE_MAX_LENGTH]
     with pytest.raises(RecordTooLarge):
         line.get([b"x" * (DEFAULT_LINE_MAX_LENGTH + 1)])
     assert line.get([b"\nok\n"]) == ["ok"]
+    for f in (BlockFilter(), ReferenceFilter()):
+        with pytest.raises(RecordTooLarge):
+            f.get([b"%d\0" % (DEFAULT_FRAME_MAX_LENGTH + 1)])
 
 
 def test_max_buffer_is_derived_from_max_length() -> None:
     """Only max_length given: max_buffer follows it, so a big max_length needs no max_buffer."""
     big = 600 * MiB
     LineFilter(max_length=big)
+    BlockFilter(max_length=big)
+    ReferenceFilter(max_length=big)
 
 
 def test_regexp_line_is_bounded_by_max_buffer() -> None:
@@ -163,6 +225,42 @@ def test_strict_decoding_raises_decode_error(kwargs: dict[str, Any]) -> None:
         f.get_one()
     assert f.get_one() == ["b"]
     assert f.get_one() == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "payload"),
+    [
+        ({}, b"\xff\xfe"),  # not UTF-8
+        ({}, b"[" * 100_000),  # too deep for the JSON parser (RecursionError)
+        ({}, b"1" * 5000),  # an int over Python's digit limit
+        ({"compress": True}, b"not zlib"),
+        ({"compress": True}, zlib.compress(b"{bad json")),
+        ({"compress": True}, zlib.compress(b"[1, 2]")[:-3]),  # truncated stream
+        ({"codec": "pickle"}, b"\x80\x05garbage"),
+    ],
+)
+def test_reference_decode_paths_raise_decode_error(kwargs: dict[str, Any], payload: bytes) -> None:
+    f = ReferenceFilter(**kwargs)
+    with pytest.raises(DecodeError):
+        f.get([b"%d\0%s" % (len(payload), payload)])
+    assert f.get(f.put([{"ok": 1}])) == [{"ok": 1}]
+
+
+def test_custom_length_decoder_errors_are_decode_errors() -> None:
+    def decode(buffer: bytearray) -> int | None:
+        if not buffer:
+            return None
+        size = int(buffer[:1])  # ValueError on a non-digit
+        del buffer[:1]
+        return size
+
+    f = BlockFilter(length_codec=(lambda data: b"%d%s" % (len(data), data), decode))
+    with pytest.raises(DecodeError):
+        f.get([b"x"])
+    assert f.get([b"2ok"]) == [b"ok"]
+    bad = BlockFilter(length_codec=(bytes, lambda buffer: -1))
+    with pytest.raises(DecodeError):
+        bad.get([b"abc"])
 
 
 # -- pending_octets ----------------------------------------------------------------------------
@@ -260,3 +358,20 @@ def test_a_line_filter_recovers_after_errors(name: str, data: bytes, cuts: list[
                 break
             got.extend(one)
     assert got[-1:] == [expected]
+
+
+def test_pending_octets_of_record_filters() -> None:
+    grep: GrepFilter[bytes] = GrepFilter(code=bool)
+    grep.get_one_start([b"abc", b"de"])
+    assert grep.pending_octets() == 5
+    mapper: MapFilter[bytes, bytes] = MapFilter(code=bytes.upper)
+    assert mapper.pending_octets() == 0
+    blocks: RecordBlockFilter[bytes] = RecordBlockFilter(block_size=3)
+    blocks.get([b"ab", b"c"])
+    assert blocks.pending_octets() == 3
+    blocks.get([b"d"])
+    assert blocks.pending_octets() == 0
+    stack = StackableFilter([LineFilter(literal=b"\n"), RecordBlockFilter(block_size=3)])
+    assert stack.get([b"ab\ncd\nef"]) == []
+    assert stack.pending_octets() == 2 + 4  # "ef" in the line filter, "ab" + "cd" above it
+    assert StackableFilter().pending_octets() == 0

@@ -7,6 +7,7 @@ kernel, a loop, a wheel or a driver.
 from __future__ import annotations
 
 from poe.filter._base import (
+    DEFAULT_FRAME_MAX_LENGTH,
     DEFAULT_LINE_MAX_LENGTH,
     DEFAULT_MAX_BUFFER,
     DEFAULT_MAX_LENGTH,
@@ -17,6 +18,7 @@ from poe.filter._base import (
     FilterError,
     RecordTooLarge,
     TextDecodeError,
+    pending_octets,
 )
 from poe.filter.block import BlockFilter
 from poe.filter.grep import GrepFilter
@@ -29,6 +31,7 @@ from poe.filter.stream import StreamFilter
 
 __all__ = [
     "AUTODETECT",
+    "DEFAULT_FRAME_MAX_LENGTH",
     "DEFAULT_LINE_MAX_LENGTH",
     "DEFAULT_MAX_BUFFER",
     "DEFAULT_MAX_LENGTH",
@@ -49,4 +52,5 @@ __all__ = [
     "StackableFilter",
     "StreamFilter",
     "TextDecodeError",
+    "pending_octets",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import errno as _errno
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from poe.errors import InvalidArgument, PoeError
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "DEFAULT_FRAME_MAX_LENGTH",
     "DEFAULT_LINE_MAX_LENGTH",
     "DEFAULT_MAX_BUFFER",
     "DEFAULT_MAX_LENGTH",
@@ -32,22 +33,28 @@ __all__ = [
     "FilterError",
     "RecordTooLarge",
     "TextDecodeError",
+    "pending_octets",
 ]
 
 InT = TypeVar("InT")
 OutT = TypeVar("OutT")
 
-#: POE's default ``MaxBuffer`` (512 MiB). LineFilter derives its
-#: ``max_buffer`` from ``max_length`` instead; the frame filters still use this one.
+#: POE's default ``MaxBuffer`` (512 MiB). Only :class:`~poe.filter.StreamFilter` still uses it
+#: by default; the other framing filters derive ``max_buffer`` from ``max_length``.
 DEFAULT_MAX_BUFFER = 512 * 1024 * 1024
-#: POE's default ``MaxLength`` (64 MiB), kept for code that wants POE's limits back; LineFilter
-#: defaults lower (:data:`DEFAULT_LINE_MAX_LENGTH`); the frame filters still use it.
+#: POE's default ``MaxLength`` (64 MiB), kept for code that wants POE's limits back; the port's
+#: filters default lower (:data:`DEFAULT_LINE_MAX_LENGTH`, :data:`DEFAULT_FRAME_MAX_LENGTH`).
 DEFAULT_MAX_LENGTH = 64 * 1024 * 1024
 #: The longest line :class:`~poe.filter.LineFilter` accepts by default (64 KiB). A line protocol
 #: with longer lines is rare (IRC: 8.7 KiB with tags; SMTP: 1,000 octets; HTTP servers cut
 #: header lines at 8-16 KiB; Twisted's LineReceiver at 16 KiB), and each connection may hold
 #: one unfinished line: 64 KiB per peer, where POE's 64 MiB let a few peers exhaust memory.
 DEFAULT_LINE_MAX_LENGTH = 64 * 1024
+#: The largest frame :class:`~poe.filter.BlockFilter` (length-prefixed) and
+#: :class:`~poe.filter.ReferenceFilter` accept by default (4 MiB): a frame is buffered whole
+#: before it is a record, so this is what one peer can make the filter hold (NATS's default
+#: ``max_payload`` is 1 MB). Raise it per filter for bulk transfers.
+DEFAULT_FRAME_MAX_LENGTH = 4 * 1024 * 1024
 #: What a derived ``max_buffer`` allows on top of ``max_length`` (64 KiB, one read): room for a
 #: partial terminator or header with the longest record.
 READ_ROOM = 64 * 1024
@@ -174,6 +181,18 @@ class FilterBase(Generic[InT, OutT]):
             if not one:
                 return records
             records.extend(one)
+
+
+def pending_octets(filt: Filter[Any, Any] | FilterBase[Any, Any]) -> int:
+    """Return the raw octets ``filt`` holds unparsed, for any filter.
+
+    Its ``pending_octets()`` when it has one (every :class:`FilterBase` does), else the size of
+    :meth:`Filter.get_pending`: filters that implement only the protocol are measured too.
+    """
+    method = getattr(filt, "pending_octets", None)
+    if method is not None:
+        return int(method())
+    return sum(_octets(item) for item in filt.get_pending() or ())
 
 
 def _octets(item: object) -> int:

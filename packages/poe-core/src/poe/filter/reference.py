@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from poe.errors import InvalidArgument
 from poe.filter._base import (
-    DEFAULT_MAX_BUFFER,
-    DEFAULT_MAX_LENGTH,
+    DEFAULT_FRAME_MAX_LENGTH,
     DecodeError,
     FilterBase,
     FilterError,
@@ -113,14 +112,17 @@ class ReferenceFilter(FilterBase[bytes, Any]):
         no_fatals: return errors as records instead of raising (POE's ``NoFatals``): a
             :class:`~poe.filter.FilterError` instance (:class:`~poe.filter.DecodeError` or
             :class:`~poe.filter.RecordTooLarge`) takes the place of the record.
-        max_length: largest payload, compressed or not (default 64 MiB; POE has none).
-        max_buffer: most buffered bytes (default 512 MiB).
+        max_length: largest payload, compressed or not (default
+            :data:`~poe.filter.DEFAULT_FRAME_MAX_LENGTH`, 4 MiB; POE has none).
+        max_buffer: most unparsed bytes held once every complete frame has been taken
+            (default: room for a ``max_length`` frame, its header and one read), as for
+            :class:`~poe.filter.BlockFilter`.
 
     Raises:
         InvalidArgument: an unknown or unavailable codec, or bad limits.
     """
 
-    __slots__ = ("_bad", "_codec", "_compress", "_framing", "_max_length", "_no_fatals")
+    __slots__ = ("_codec", "_compress", "_framing", "_max_length", "_no_fatals")
 
     def __init__(
         self,
@@ -128,15 +130,14 @@ class ReferenceFilter(FilterBase[bytes, Any]):
         codec: str | Codec = "json",
         compress: bool = False,
         no_fatals: bool = False,
-        max_length: int = DEFAULT_MAX_LENGTH,
-        max_buffer: int = DEFAULT_MAX_BUFFER,
+        max_length: int = DEFAULT_FRAME_MAX_LENGTH,
+        max_buffer: int | None = None,
     ) -> None:
         self._codec = _make_codec(codec)
         self._compress = compress
         self._no_fatals = no_fatals
         self._framing = BlockFilter(max_length=max_length, max_buffer=max_buffer)
         self._max_length = max_length
-        self._bad: FilterError | None = None
 
     def clone(self) -> Self:
         """Return a filter with the same configuration and empty buffers."""
@@ -146,33 +147,20 @@ class ReferenceFilter(FilterBase[bytes, Any]):
         twin._no_fatals = self._no_fatals
         twin._framing = self._framing.clone()
         twin._max_length = self._max_length
-        twin._bad = None
         return twin
 
     def get_one_start(self, chunks: Iterable[bytes]) -> None:
-        """Append raw chunks to the buffer.
-
-        Raises:
-            RecordTooLarge: the buffer would exceed ``max_buffer`` (it is discarded); with
-                ``no_fatals`` the error is returned by the next :meth:`get_one` instead.
-        """
-        try:
-            self._framing.get_one_start(chunks)
-        except RecordTooLarge as exc:
-            if not self._no_fatals:
-                raise
-            self._bad = exc
+        """Append raw chunks to the buffer (``max_buffer`` is checked by :meth:`get_one`)."""
+        self._framing.get_one_start(chunks)
 
     def get_one(self) -> list[Any]:
         """Return the next record, or ``[]``.
 
         Raises:
             DecodeError: the payload did not decompress or deserialize (consumed).
-            RecordTooLarge: a frame announced more than ``max_length`` bytes (discarded).
+            RecordTooLarge: a frame announced more than ``max_length`` bytes (discarded), or
+                the framing refused its input (see :meth:`BlockFilter.get_one`).
         """
-        if self._bad is not None:
-            bad, self._bad = self._bad, None
-            return [bad]
         try:
             frame = self._framing.get_one()
             if not frame:
@@ -195,6 +183,9 @@ class ReferenceFilter(FilterBase[bytes, Any]):
             if len(payload) > self._max_length or inflater.unconsumed_tail:
                 msg = f"decompressed payload exceeds the limit ({self._max_length} bytes)"
                 raise RecordTooLarge(msg)
+            if not inflater.eof:
+                msg = "truncated compressed payload"
+                raise DecodeError(msg)
         try:
             return self._codec.loads(payload)
         except Exception as exc:  # any codec failure is the peer's bad data
@@ -214,6 +205,10 @@ class ReferenceFilter(FilterBase[bytes, Any]):
                 payload = zlib.compress(payload)
             chunks.append(b"%d\0%s" % (len(payload), payload))
         return chunks
+
+    def pending_octets(self) -> int:
+        """Return the size of :meth:`get_pending`'s chunk, in O(1)."""
+        return self._framing.pending_octets()
 
     def get_pending(self) -> list[bytes] | None:
         """Return the unparsed buffer, or ``None`` when it is empty."""

@@ -22,7 +22,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from poe.errors import InvalidArgument
-from poe.filter._base import FilterBase
+from poe.filter._base import FilterBase, _octets, pending_octets
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -138,6 +138,15 @@ class StackableFilter(FilterBase[Any, Any]):
             if not data:
                 break
         return data
+
+    def pending_octets(self) -> int:
+        """Return the octets every stage holds unparsed, plus the records ready at the top.
+
+        Unlike :meth:`get_pending` nothing is re-serialized, so a stage's records count their
+        own length (a line without its terminator): cheap enough to ask after every read.
+        """
+        ready = sum(_octets(item) for item in self._ready)
+        return ready + sum(map(pending_octets, self._filters))
 
     def get_pending(self) -> list[Any]:
         """Return all unconsumed input, re-serialized for the lowest filter (``[]`` if none).
