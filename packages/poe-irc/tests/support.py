@@ -174,6 +174,21 @@ class RawPeer:
 
         return finish
 
+    def run_until_public(self, rec: Recorder, watchdog: Watchdog, text: str) -> None:
+        """Run the kernel until ``rec``'s client hears ``text`` in a channel, then shut down.
+
+        The script sends ``text`` after the lines under test: when it arrives, the client
+        took every one of them and is still working.
+        """
+
+        def public(who: str, where: list[str], said: str, msg: Any) -> None:
+            if said == text:
+                rec.irc.yield_("shutdown")
+
+        rec.reactions["irc_public"] = public
+        rec.reactions["irc_shutdown"] = self.finisher(watchdog)
+        watchdog.run()
+
     def welcome(self, ctx: Context, nick: str) -> None:
         self.send(
             ctx,

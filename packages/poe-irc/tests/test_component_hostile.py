@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from poe.irc import IRC, FloodControl, Message, parse
+from poe.irc import IRC, FloodControl, parse
 from poe.irc.events import MIN_PARAMS
 from poe.irc.plugins import CTCP, AutoJoin, BotCommand, Logger, NickReclaim, State
 from poe.kernel import Kernel
@@ -179,13 +179,7 @@ def test_lines_without_their_parameters_are_irc_malformed(
     documented_session(kernel, irc, seen)
     rec = recorder(irc)
 
-    def public(who: str, where: list[str], text: str, msg: Message) -> None:
-        if text == "still here":
-            irc.yield_("shutdown")
-
-    rec.reactions["irc_public"] = public
-    rec.reactions["irc_shutdown"] = peer.finisher(watchdog)
-    watchdog.run()
+    peer.run_until_public(rec, watchdog, "still here")
 
     assert rec.args("irc_plugin_error") == []
     malformed = rec.args("irc_malformed")

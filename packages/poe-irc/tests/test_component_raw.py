@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from poe.irc import IRC, Message, parse
+from poe.irc import IRC, parse
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -171,13 +171,7 @@ def test_malformed_and_non_utf8_lines_do_not_break_the_connection(
     irc = IRC(kernel, nick="bot", port=peer.port, flood=None, caps=())
     rec = recorder(irc)
 
-    def public(who: str, where: list[str], text: str, msg: Message) -> None:
-        if text == "still here":
-            irc.yield_("shutdown")
-
-    rec.reactions["irc_public"] = public
-    rec.reactions["irc_shutdown"] = peer.finisher(watchdog)
-    watchdog.run()
+    peer.run_until_public(rec, watchdog, "still here")
 
     malformed = [args[0] for args in rec.args("irc_malformed")]
     # The prefix-only, tags-only, control-character and NUL lines, and the 20 kB one; the

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from poe.filter import LineFilter
-from poe.session import Context, Session
+from poe.session import Context
 from poe.tcp import TCPServer
+from poe.testing import when
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,18 +29,6 @@ pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]
 
 WAIT = 20.0
 MIB = 1024 * 1024
-
-
-def when(kernel: Kernel, condition: Callable[[], bool], action: Callable[[Context], Any]) -> None:
-    """Run ``action(ctx)`` once ``condition()`` holds (polled every 5 ms)."""
-
-    def tick(ctx: Context) -> None:
-        if condition():
-            action(ctx)
-        else:
-            ctx.kernel.delay("tick", 0.005)
-
-    Session.create(kernel, inline_states={"_start": tick, "tick": tick})
 
 
 def finish(kernel: Kernel, watchdog: Watchdog, server: TCPServer, *futures: Any) -> None:

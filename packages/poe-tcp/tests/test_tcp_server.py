@@ -24,6 +24,7 @@ from poe.errors import InvalidArgument
 from poe.filter import BlockFilter, LineFilter, StreamFilter
 from poe.session import Context, Session
 from poe.tcp import TCPServer
+from poe.testing import when
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
 if TYPE_CHECKING:
@@ -35,27 +36,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.timeout(30)
 
 WAIT = 10.0  # seconds a test waits for a peer thread's result
-
-
-def when(kernel: Kernel, condition: Any, action: Any, *, after: float = 0.0) -> None:
-    """Run ``action(ctx)`` in a small session ``after`` seconds once ``condition()`` holds.
-
-    ``after`` is never what a test asserts on: it gives a wrong server the time to show it is
-    wrong (accept a connection it should hold back, say).
-    """
-
-    def start(ctx: Context) -> None:
-        ctx.kernel.delay("tick", 0.005)
-
-    def tick(ctx: Context) -> None:
-        if condition():
-            ctx.kernel.delay("act", after)
-        else:
-            ctx.kernel.delay("tick", 0.005)
-
-    Session.create(
-        kernel, inline_states={"_start": start, "tick": tick, "act": lambda ctx: action(ctx)}
-    )
 
 
 def echo(ctx: Context, line: str) -> None:

@@ -25,28 +25,15 @@ import pytest
 from poe.filter import LineFilter
 from poe.session import Context, Session
 from poe.tcp import TCPServer
+from poe.testing import when
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from conftest import Peers
     from poe.kernel import Kernel
 
 pytestmark = pytest.mark.timeout(60)
 
 WAIT = 20.0
-
-
-def when(kernel: Kernel, condition: Callable[[], bool], action: Callable[[Context], Any]) -> None:
-    """Run ``action(ctx)`` in a small session once ``condition()`` holds (polled every 5 ms)."""
-
-    def tick(ctx: Context) -> None:
-        if condition():
-            action(ctx)
-        else:
-            ctx.kernel.delay("tick", 0.005)
-
-    Session.create(kernel, inline_states={"_start": tick, "tick": tick})
 
 
 def echo(ctx: Context, line: str, wheel_id: int) -> None:

@@ -4,6 +4,7 @@
   nothing else is ready (``autojump``), so timer tests never sleep.
 * :func:`run_until_idle`: run a kernel until its queue and timers are empty.
 * :func:`leaks`: what a kernel still holds after a run (POE's ``finalize`` checks).
+* :func:`when`: act from inside the kernel once a condition holds (a peer thread is done...).
 * :mod:`poe.testing.filters` (``check_filter``), :mod:`poe.testing.tls` (real test
   certificates) and :mod:`poe.testing.pty` (a program on a real pty) for component authors.
 
@@ -15,12 +16,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from poe.session import Session
+
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from poe.kernel import Kernel
+    from poe.session import Context
 
-__all__ = ["FakeClock", "leaks", "run_until_idle"]
+__all__ = ["FakeClock", "leaks", "run_until_idle", "when"]
 
 
 class FakeClock:
@@ -114,3 +119,35 @@ def leaks(kernel: Kernel) -> list[str]:
         if value:
             found.append(f"leaked {key}: {value!r}")
     return found
+
+
+def when(
+    kernel: Kernel,
+    condition: Callable[[], object],
+    action: Callable[[Context], Any],
+    *,
+    after: float = 0.0,
+    interval: float = 0.005,
+) -> Session:
+    """Run ``action(ctx)`` in a small session of its own once ``condition()`` is true.
+
+    The condition is polled every ``interval`` seconds from a timer, so it may read state that
+    another thread sets (a peer thread finished, a flag of a ``threading.Event``...); the
+    action then runs in the kernel's thread. ``after`` delays the action by that many seconds
+    once the condition holds: never something to assert on, only the time a wrong program
+    gets to show it is wrong (accept a connection it should hold back, say).
+
+    Returns:
+        The polling session (it ends once the action ran).
+    """
+
+    def tick(ctx: Context) -> None:
+        if condition():
+            ctx.kernel.delay("act", after)
+        else:
+            ctx.kernel.delay("tick", interval)
+
+    return Session.create(
+        kernel,
+        inline_states={"_start": tick, "tick": tick, "act": lambda ctx: action(ctx)},
+    )
