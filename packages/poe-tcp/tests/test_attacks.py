@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from poe.filter import LineFilter
+from poe.filter import BlockFilter, LineFilter
 from poe.session import Context
 from poe.tcp import TCPServer
 from poe.testing import when
@@ -120,6 +120,52 @@ def test_unterminated_line_is_cut_and_others_are_served(
         assert other.result(WAIT) == [f"c{i} {j}" for j in range(50)]
     assert ("read", errno.EMSGSIZE) in errors
     assert fed[0] < MIB  # the default limit (64 KiB) plus one read, not 64 MiB
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [(b"9" * 10_000, errno.EMSGSIZE), (b"9" * 10_000 + b"\0", errno.EMSGSIZE)],
+    ids=["digits-without-nul", "digits-then-nul"],
+)
+def test_block_header_of_ten_thousand_digits_is_refused(
+    kernel: Kernel, watchdog: Watchdog, peers: Peers, payload: bytes, error: int
+) -> None:
+    errors: list[tuple[str, int]] = []
+
+    def client_error(ctx: Context, operation: str, errnum: int, errstr: str) -> None:
+        if errnum:
+            errors.append((operation, errnum))
+
+    server = TCPServer(
+        kernel,
+        address="127.0.0.1",
+        client_input=lambda ctx, block: ctx.heap["client"].put(block),
+        client_filter=BlockFilter,
+        client_error=client_error,
+    )
+    assert server.port is not None
+    port = server.port
+
+    def attacker() -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+            sock.sendall(payload)
+            try:
+                return peers.read_all(sock)
+            except ConnectionResetError:
+                return b""
+
+    def good() -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+            sock.sendall(b"\xff\xfegarbage" + b"5\0hello")  # garbage is dropped (documented)
+            return sock.recv(100)
+
+    bad = peers.spawn(attacker)
+    fine = peers.spawn(good)
+    finish(kernel, watchdog, server, bad, fine)
+    watchdog.run()
+    assert bad.result(WAIT) == b""
+    assert fine.result(WAIT) == b"5\0hello"
+    assert errors == [("read", error)]
 
 
 def test_byte_at_a_time_clients_do_not_stop_others(
