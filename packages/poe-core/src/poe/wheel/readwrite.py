@@ -362,7 +362,13 @@ class ReadWriteWheel(WheelBase):
         kernel = self._kernel
         failed = False
         last_pending: Any = None
-        while not self._closed and self._input_event is not None and self._input_filter is filt:
+        # An overflow (max_output) ends the input too: the rest of the read is not delivered.
+        while (
+            not self._closed
+            and not self._overflowed
+            and self._input_event is not None
+            and self._input_filter is filt
+        ):
             try:
                 records = filt.get_one()
             except _INPUT_ERRORS as exc:
