@@ -48,7 +48,7 @@ Robustness choices (where POE is silent or dies):
   (16 MiB) the connection is closed with ``client_error(ctx, "write", errno.ENOBUFS, ...)``
   (an ircd's "SendQ exceeded"). Input: ``input_budget`` (64 MiB) bounds the input buffered,
   unparsed, across all connections; over it the server stops accepting and stops reading the
-  connections that hold more than their share, until the total falls to half the budget.
+  connections that hold more than their share, until the total is back within the budget.
   Time: ``client_idle_timeout`` and ``client_partial_timeout`` (off by default) close
   connections that send nothing, or that leave a record unfinished, with ``client_error(ctx,
   "read", errno.ETIMEDOUT, ...)``; ``shutdown_timeout`` (30 s) bounds a graceful close that
@@ -202,7 +202,7 @@ class TCPServer:
         input_budget: the most input octets buffered unparsed (the input filters'
             ``pending_octets()``) across all connections; above it the server stops accepting
             and stops reading every connection that holds more than ``input_budget /
-            connections``, until the total is back to half the budget. The total stays below
+            connections``, until the total is back within the budget. The total stays below
             about twice the budget plus one read (64 KiB) per connection. None: no budget.
         shutdown_timeout: seconds a graceful close (``shutdown``, end of file, a server
             ``shutdown(connections=True)``) waits for the queued output to be written; then
@@ -967,7 +967,10 @@ class TCPServer:
             share = budget // max(1, len(self._connections))
             if wheel.get_input_pending_octets() > share and not wheel.closed:
                 self._hold(wheel, _HELD_BUDGET)
-        elif self._over_budget and total <= budget // 2:
+        elif self._over_budget and total <= budget:
+            # Back within the budget: resume everyone. Not "at half the budget": a paused
+            # connection's partial record is part of the total and cannot shrink while it is
+            # paused, so one that holds more than half would never be resumed.
             self._over_budget = False
             for held in [w for w, reasons in self._held.items() if reasons & _HELD_BUDGET]:
                 self._unhold(held, _HELD_BUDGET)
