@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any, Final
 from poe._core import _TRACE_CALLER
 from poe.driver import SysRWDriver
 from poe.errors import InvalidArgument
-from poe.filter import DecodeError, FilterError, LineFilter
+from poe.filter import FilterError, LineFilter, TextDecodeError
 from poe.loop import Mode
 from poe.session import Context
 from poe.wheel._base import WheelBase, error_of, rename_events
@@ -74,7 +74,8 @@ __all__ = ["ReadWriteWheel", "pending_octets"]
 _NO_LIMIT: Final = sys.maxsize
 
 #: What a filter raises about the input it was given: the peer's doing, reported as a "read"
-#: error. A strict codec's UnicodeDecodeError is one too (DecodeError's errno).
+#: error. A strict codec's UnicodeDecodeError is one too (EILSEQ, TextDecodeError's errno:
+#: the bytes are not valid text).
 _INPUT_ERRORS: Final = (FilterError, UnicodeDecodeError)
 
 
@@ -94,7 +95,7 @@ def _input_error(exc: Exception) -> tuple[int, str]:
     """``(errno, errstr)`` of an error the input filter raised."""
     if isinstance(exc, FilterError):
         return exc.errno, str(exc)
-    return DecodeError.errno, f"undecodable input: {exc}"
+    return TextDecodeError.errno, f"undecodable input: {exc}"
 
 
 _EVENTS = {
