@@ -405,6 +405,54 @@ def test_input_budget_pauses_accepting_and_reading_then_resumes(
     assert errors == []
 
 
+def test_input_budget_notices_a_paused_peer_that_has_gone(
+    kernel: Kernel, watchdog: Watchdog, peers: Peers
+) -> None:
+    """Over the budget, a paused connection whose peer closed is found and closed."""
+
+    def echo(ctx: Context, line: str) -> None:
+        ctx.heap["client"].put(f"echo:{line[:5]}")
+
+    server = TCPServer(kernel, address="127.0.0.1", client_input=echo, input_budget=1000)
+    assert server.port is not None
+    port = server.port
+    finish_first = threading.Event()
+    second_paused = threading.Event()
+
+    def first() -> list[str]:
+        with peers.connect(port) as sock:
+            sock.sendall(b"a" * 600)  # held, partial, by a peer that waits (and stays)
+            assert finish_first.wait(WAIT)
+            sock.sendall(b"\n")
+            return peers.read_lines(sock, 1)
+
+    def second() -> None:
+        with peers.connect(port) as sock:
+            sock.sendall(b"b" * 600)  # over the budget: this connection is paused...
+            assert second_paused.wait(WAIT)
+        # ...and its peer goes: only reading the connection can tell
+
+    looks: dict[str, Any] = {}
+    one = peers.spawn(first)
+
+    def start_second(ctx: Context) -> None:
+        looks["two"] = peers.spawn(second)
+        when(kernel, lambda: server.pending_input > 1000, over_budget)
+
+    def over_budget(ctx: Context) -> None:
+        second_paused.set()
+        # the third client is accepted once the gone one is closed and frees its 600 octets
+        looks["three"] = peers.spawn(rr_client, port, 1, "third")
+        when(kernel, looks["three"].done, lambda ctx: finish_first.set())
+
+    when(kernel, lambda: server.pending_input == 600, start_second)
+    when(kernel, lambda: one.done(), stop(server, watchdog, connections=True))
+    watchdog.run()
+    assert looks["three"].result(WAIT) == ["echo:third"]
+    assert one.result(WAIT) == ["echo:aaaaa"]
+    assert server.pending_input == 0
+
+
 # ------------------------------------------------------------------ timeouts
 
 

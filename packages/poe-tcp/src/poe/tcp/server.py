@@ -134,6 +134,10 @@ _HELD_BUDGET: Final = 2
 #: The sweep runs every quarter of the shortest timeout, within these bounds (seconds).
 _SWEEP_MIN: Final = 0.01
 _SWEEP_MAX: Final = 1.0
+#: While over the input budget, the connections paused for it are resumed this often (seconds)
+#: until they are read again: a paused peer that has gone is only seen by reading it, and its
+#: input would hold the budget, and keep accepting paused, for ever.
+_BUDGET_PROBE: Final = 0.5
 
 #: How long a closed connection keeps reading (and discarding) to wait for the peer's FIN.
 LINGER_SECONDS: Final = 2.0
@@ -202,8 +206,11 @@ class TCPServer:
         input_budget: the most input octets buffered unparsed (the input filters'
             ``pending_octets()``) across all connections; above it the server stops accepting
             and stops reading every connection that holds more than ``input_budget /
-            connections``, until the total is back within the budget. The total stays below
-            about twice the budget plus one read (64 KiB) per connection. None: no budget.
+            connections``, until the total is back within the budget. Every 0.5 s meanwhile
+            the paused ones may read once more (a peer that has gone is only noticed by
+            reading): the total can pass the budget by about one read (64 KiB) per
+            connection and probe, each connection still bounded by its filter's limit.
+            None: no budget.
         shutdown_timeout: seconds a graceful close (``shutdown``, end of file, a server
             ``shutdown(connections=True)``) waits for the queued output to be written; then
             the connection is closed hard, after ``client_error(ctx, "write", ETIMEDOUT,
@@ -967,6 +974,7 @@ class TCPServer:
             share = budget // max(1, len(self._connections))
             if wheel.get_input_pending_octets() > share and not wheel.closed:
                 self._hold(wheel, _HELD_BUDGET)
+                self._want_sweep(self._kernel)
         elif self._over_budget and total <= budget:
             # Back within the budget: resume everyone. Not "at half the budget": a paused
             # connection's partial record is part of the total and cannot shrink while it is
@@ -993,6 +1001,8 @@ class TCPServer:
             periods.append(self._sweep_every)
         if self._deadlines and self._shutdown_timeout is not None:
             periods.append(_sweep_period([self._shutdown_timeout]))
+        if self._over_budget and any(r & _HELD_BUDGET for r in self._held.values()):
+            periods.append(_BUDGET_PROBE)
         self._sweep_armed = bool(periods)
         if periods:
             ctx.kernel.delay("tcp_server_sweep", min(periods))
@@ -1001,6 +1011,12 @@ class TCPServer:
         """Check the clocks of every connection: input timeouts and graceful-close deadlines."""
         now = time.monotonic()
         kernel = ctx.kernel
+        if self._over_budget:
+            # Let the connections paused for the budget read again: one that only waits
+            # stays quiet, one whose peer has gone sees its end of file and closes (freeing
+            # its share), one that goes on sending is paused again after one read.
+            for held in [w for w, reasons in self._held.items() if reasons & _HELD_BUDGET]:
+                self._unhold(held, _HELD_BUDGET)
         for session, (deadline, _wheel) in list(self._deadlines.items()):
             if now >= deadline:
                 kernel.call(session, "tcp_server_timeout", "shutdown")
