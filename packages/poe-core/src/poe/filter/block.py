@@ -188,3 +188,7 @@ class BlockFilter(FilterBase[bytes, bytes]):
         A header already decoded is not part of it (POE behaves the same way).
         """
         return [bytes(self._buffer)] if self._buffer else None
+
+    def pending_octets(self) -> int:
+        """Return the size of get_pending()'s chunk in O(1): a server asks after every read."""
+        return len(self._buffer)

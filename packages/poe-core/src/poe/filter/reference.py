@@ -218,3 +218,7 @@ class ReferenceFilter(FilterBase[bytes, Any]):
     def get_pending(self) -> list[bytes] | None:
         """Return the unparsed buffer, or ``None`` when it is empty."""
         return self._framing.get_pending()
+
+    def pending_octets(self) -> int:
+        """Return the size of get_pending()'s chunk in O(1): a server asks after every read."""
+        return self._framing.pending_octets()
