@@ -943,12 +943,21 @@ class _Obj:
         ({"client_input": _noop, "domain": socket.AF_UNIX}, "socket path"),
         ({"client_input": _noop, "address": "127.0.0.1", "hostname": "x"}, "not both"),
         ({"client_input": _noop, "domain": socket.AF_UNIX, "address": "/x", "port": 1}, "no port"),
-        ({"client_input": _noop, "client_high_mark": 10}, "go together"),
+        ({"client_input": _noop, "client_high_mark": 10}, "must be below client_high_mark"),
+        ({"client_input": _noop, "client_low_mark": None}, "go together"),
         (
             {"client_input": _noop, "client_high_mark": 10, "client_low_mark": 0},
             "client_low_mark must be an int >= 1",
         ),
-        ({"client_input": _noop, "client_high": _noop}, "need client_high_mark"),
+        (
+            {
+                "client_input": _noop,
+                "client_high": _noop,
+                "client_high_mark": None,
+                "client_low_mark": None,
+            },
+            "need client_high_mark",
+        ),
         ({"client_input": _noop, "inline_states": {"shutdown": _noop}}, "redefine 'shutdown'"),
         (
             {"client_input": _noop, "inline_states": {"tcp_server_got_high": _noop}},

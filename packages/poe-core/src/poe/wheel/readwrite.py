@@ -18,6 +18,20 @@ got them there; it leaves it, emitting ``low_event(wheel_id)``, when a flush dra
 ``low_mark`` or below. A ``put`` below the mark never resets the state (POE's ``put`` swallowed
 HighEvent and could skip LowEvent).
 
+Output cap (not in POE, whose output buffer grows without bound): with ``max_output``, a
+:meth:`~ReadWriteWheel.put` that takes the queue over ``max_output`` octets makes the wheel
+drop everything queued, stop reading and writing, and *post* ``error_event("write",
+errno.ENOBUFS, errstr, wheel_id)``: the session hears of it after the handler that put,
+never as an exception from ``put`` (which returns True, "stop putting", from then on; later
+records are dropped). Close the wheel in the error handler. Both checks cost the hot path one
+int comparison: ``put`` compares the queue with the next octet count at which anything has
+to happen (the high mark or the cap).
+
+Input accounting (for a server's input budget and timeouts): ``input_meter(wheel, delta)``
+is called after a read changed the input filter's pending octets (see
+:meth:`~poe.filter.FilterBase.pending_octets`), and once with minus the rest when the wheel
+closes; :meth:`~ReadWriteWheel.get_read_count` counts the reads that brought octets.
+
 TLS (a driver with a ``want_write`` property, such as :class:`poe.driver.TLSDriver`): the
 driver, not the queued octet count, decides when the write watcher runs, because the handshake
 and close_notify records must go out when no application data is queued, and queued data must
@@ -31,14 +45,16 @@ the input read, so give a TLS wheel an ``input_event``.
 from __future__ import annotations
 
 import contextlib
+import errno as _errno
 import os
 import socket
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import TYPE_CHECKING, Any, Final
 
 from poe._core import _TRACE_CALLER
 from poe.driver import SysRWDriver
 from poe.errors import InvalidArgument
-from poe.filter import FilterError, LineFilter
+from poe.filter import FilterError, LineFilter, TextDecodeError, pending_octets
 from poe.loop import Mode
 from poe.session import Context
 from poe.wheel._base import WheelBase, error_of, rename_events
@@ -46,11 +62,29 @@ from poe.wheel._base import WheelBase, error_of, rename_events
 _tuple_new = tuple.__new__
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from poe.driver import Driver
     from poe.filter import Filter
     from poe.kernel import Kernel
 
 __all__ = ["ReadWriteWheel"]
+
+#: The queue size that never triggers anything (no marks, no cap): one int to compare with.
+_NO_LIMIT: Final = sys.maxsize
+
+#: What a filter raises about the input it was given: the peer's doing, reported as a "read"
+#: error. A strict codec's UnicodeDecodeError is one too (EILSEQ, TextDecodeError's errno:
+#: the bytes are not valid text).
+_INPUT_ERRORS: Final = (FilterError, UnicodeDecodeError)
+
+
+def _input_error(exc: Exception) -> tuple[int, str]:
+    """``(errno, errstr)`` of an error the input filter raised."""
+    if isinstance(exc, FilterError):
+        return exc.errno, str(exc)
+    return TextDecodeError.errno, f"undecodable input: {exc}"
+
 
 _EVENTS = {
     "input_event": "_input_event",
@@ -105,11 +139,17 @@ class ReadWriteWheel(WheelBase):
         high_event: ``(wheel_id)`` on entering the high-water state.
         low_event: ``(wheel_id)`` on leaving it.
         auto_flush: flush synchronously inside :meth:`put` when the buffer was empty.
+        max_output: the most octets of queued output; a :meth:`put` that takes the queue over
+            it drops the queue, stops the wheel's I/O and posts ``error_event("write",
+            errno.ENOBUFS, ...)`` (see the module docs). None (default, as POE): no limit.
+        input_meter: ``input_meter(wheel, delta)`` after each read that changed the octets
+            the input filter holds unparsed, and with minus the rest at close (a server's
+            input budget). None (default): nothing is measured.
 
     Raises:
-        InvalidArgument: no handle, both ``handle`` and an input/output handle, or watermark
+        InvalidArgument: no handle, both ``handle`` and an input/output handle, watermark
             arguments that do not come together ("Water mark errors": the four come as a set,
-            and both marks are positive).
+            and both marks are positive), or a ``max_output`` that is not a positive int.
         NotInSession: not created inside a session's handler.
     """
 
@@ -117,6 +157,8 @@ class ReadWriteWheel(WheelBase):
         "_auto_flush",
         "_batch",
         "_batch_ok",
+        "_batch_room",
+        "_batch_term",
         "_buffered",
         "_close_handles",
         "_closing",
@@ -132,10 +174,16 @@ class ReadWriteWheel(WheelBase):
         "_input_handle",
         "_low_event",
         "_low_mark",
+        "_max_output",
+        "_meter",
+        "_metered",
+        "_next_limit",
         "_output_filter",
         "_output_handle",
+        "_overflowed",
         "_plain",
         "_reading",
+        "_reads",
         "_tls",
     )
 
@@ -158,6 +206,8 @@ class ReadWriteWheel(WheelBase):
         high_event: str | None = None,
         low_event: str | None = None,
         auto_flush: bool = False,
+        max_output: int | None = None,
+        input_meter: Callable[[ReadWriteWheel, int], object] | None = None,
     ) -> None:
         if handle is not None:
             if input_handle is not None or output_handle is not None:
@@ -168,6 +218,12 @@ class ReadWriteWheel(WheelBase):
             msg = "ReadWriteWheel needs handle, or both input_handle and output_handle"
             raise InvalidArgument(msg)
         _check_marks(high_mark, low_mark, high_event, low_event)
+        given_max: object = max_output
+        if given_max is not None and (
+            isinstance(given_max, bool) or not isinstance(given_max, int) or given_max < 1
+        ):
+            msg = f"max_output must be a positive int or None, not {max_output!r}"
+            raise InvalidArgument(msg)
         if filter is not None:
             if input_filter is not None or output_filter is not None:
                 msg = "filter cannot be combined with input_filter or output_filter"
@@ -203,10 +259,25 @@ class ReadWriteWheel(WheelBase):
         self._tls: Any = driver if hasattr(driver, "want_write") else None
         #: TLS only: application data was put and flushed_event has not reported it yet.
         self._flush_owed = False
-        #: put() has nothing but queueing to do (marks cannot be added after construction).
-        self._plain = self._tls is None and not auto_flush and high_mark is None
+        self._max_output = max_output
+        #: The queue size at which put() has something to do: the high mark (outside the
+        #: high-water state) or the cap, whichever is lower (see _set_limit).
+        self._next_limit = _NO_LIMIT
+        self._set_limit()
+        #: max_output was exceeded: the output is dropped for good.
+        self._overflowed = False
+        self._meter = input_meter
+        #: The pending input octets last reported to input_meter.
+        self._metered = 0
+        self._reads = 0
+        #: put() has nothing but queueing and one comparison with _next_limit to do.
+        self._plain = self._tls is None and not auto_flush
         #: Lines put during a read, serialized and queued together at its end (see put()).
         self._batch: list[str] | None = None
+        #: Characters the batch may still take before it could reach _next_limit.
+        self._batch_room = 0
+        #: Octets the output filter adds to every line (its terminator): part of the estimate.
+        self._batch_term = 0
         self._batch_ok = self._batchable(output_filter)
         self._closing = False
         self._close_handles = False
@@ -223,7 +294,7 @@ class ReadWriteWheel(WheelBase):
     # -- reading ------------------------------------------------------------------------------
 
     def _define_read(self) -> None:
-        if self._input_event is not None and not self._closing:
+        if self._input_event is not None and not self._closing and not self._overflowed:
             self._watch_io(self._input_handle, Mode.READ, type(self)._on_read)
         else:
             self._unwatch(self._input_handle, Mode.READ)
@@ -242,13 +313,18 @@ class ReadWriteWheel(WheelBase):
             return
         if not raw:
             return
+        self._reads += 1
         try:
             self._input_filter.get_one_start(raw)
-        except FilterError as exc:
-            self._emit(self._error_event, "read", exc.errno, str(exc), self._id)
+        except _INPUT_ERRORS as exc:
+            self._emit(self._error_event, "read", *_input_error(exc), self._id)
+            if self._meter is not None and not self._closed:
+                self._meter_input()
             return
         if self._tls is not None:
             self._drain_input()
+            if self._meter is not None and not self._closed:
+                self._meter_input()
             return
         # Replies put() while this read is handled are written once, at the end, instead of
         # turning the write watcher on and off around every batch (two epoll_ctl calls, and
@@ -258,6 +334,8 @@ class ReadWriteWheel(WheelBase):
             self._drain_input()
         finally:
             self._reading = False
+            if self._meter is not None and not self._closed:
+                self._meter_input()
             if self._batch is not None:
                 self._put_batch()
             if self._buffered and not self._closed and self._writable():
@@ -273,16 +351,25 @@ class ReadWriteWheel(WheelBase):
         kernel = self._kernel
         failed = False
         last_pending: Any = None
-        while not self._closed and self._input_event is not None and self._input_filter is filt:
+        # An overflow (max_output) ends the input too: the rest of the read is not delivered.
+        while (
+            not self._closed
+            and not self._overflowed
+            and self._input_event is not None
+            and self._input_filter is filt
+        ):
             try:
                 records = filt.get_one()
-            except FilterError as exc:
-                # The peer broke the framing (a line over max_length...): the filter dropped
-                # the bad input, the owner hears of it as a read error, and the records after
-                # it are still delivered unless the error handler closes the wheel. Errors in
-                # a row are fine while each one consumes input (two bad lines); an error that
-                # leaves the buffer as it was means the filter makes no progress: stop.
-                self._emit(self._error_event, "read", exc.errno, str(exc), wheel_id)
+            except _INPUT_ERRORS as exc:
+                # The peer broke the framing (a line over max_length, bytes a strict codec
+                # refuses...): the filter dropped the bad input, the owner hears of it as a
+                # read error, and the records after it are still delivered unless the error
+                # handler closes the wheel or stops the input. Errors in a row are fine while
+                # each one consumes input (two bad lines); an error that leaves the buffer as
+                # it was means the filter makes no progress: stop.
+                self._emit(self._error_event, "read", *_input_error(exc), wheel_id)
+                if self._input_filter is not filt:
+                    return
                 pending = filt.get_pending()
                 if failed and pending == last_pending:
                     return
@@ -329,6 +416,25 @@ class ReadWriteWheel(WheelBase):
                     wheel_id,
                 )
 
+    def _meter_input(self) -> None:
+        """Report the change of the input filter's pending octets to ``input_meter``."""
+        pending = pending_octets(self._input_filter)
+        delta = pending - self._metered
+        if delta:
+            self._metered = pending
+            assert self._meter is not None
+            self._meter(self, delta)
+
+    def get_read_count(self) -> int:
+        """How many reads brought octets so far (an idle timeout compares two looks at it)."""
+        return self._reads
+
+    def get_input_pending_octets(self) -> int:
+        """The input octets held unparsed, as last reported to ``input_meter`` (else now)."""
+        if self._meter is not None:
+            return self._metered
+        return pending_octets(self._input_filter)
+
     def _writable(self) -> bool:
         """The output is still watched (a failed write unwatches it: no more attempts)."""
         return self._watching(_fd(self._output_handle), Mode.WRITE) >= 0
@@ -345,7 +451,12 @@ class ReadWriteWheel(WheelBase):
 
         Returns:
             The high-water state: True while the wheel is in it (``high_mark`` reached and the
-            buffer not yet drained to ``low_mark``); always False without watermarks.
+            buffer not yet drained to ``low_mark``); always False without watermarks. True for
+            good once ``max_output`` was exceeded (the records are dropped).
+
+        A line put by an input handler is queued at the end of the read (see the comment in
+        the code); the value returned for it counts its characters, so for text that is not
+        ASCII the high-water state can be reported a few octets late (``high_event`` is exact).
         """
         if self._reading and self._batch_ok and len(records) == 1 and type(records[0]) is str:
             # A line put by an input handler: the end of the read serializes and queues all of
@@ -354,21 +465,32 @@ class ReadWriteWheel(WheelBase):
             # moved away from its caller; everything that looks at the output (the octet
             # counts, flush, close, a filter change, a put that is not batched) queues the
             # batch first, so no one can tell it was late.
+            # With a mark or a cap, the batch is queued as soon as its characters could reach
+            # the next limit: a handler that puts until put() says "high" still stops.
+            line = records[0]
             batch = self._batch
             if batch is None:
-                self._batch = [records[0]]
+                self._batch = [line]
+                self._batch_room = self._next_limit - self._buffered - len(line) - self._batch_term
             else:
-                batch.append(records[0])
-            return False
+                batch.append(line)
+                self._batch_room -= len(line) + self._batch_term
+            if self._batch_room <= 0:
+                self._put_batch()
+            return self._high_state
         if self._batch is not None:
             self._put_batch()
+        if self._overflowed:
+            return True
         old = self._buffered
         new = self._buffered = self._driver.put(self._output_filter.put(records))
         if self._plain:
-            # No TLS, no auto_flush, no watermarks: what the general path below comes to.
+            # No TLS, no auto_flush: what the general path below comes to.
             if new and not old and not self._closed and not self._reading:
                 self._pause(self._output_handle, Mode.WRITE, paused=False)
-            return False
+            if new >= self._next_limit:
+                return self._grown()
+            return self._high_state
         if new > old and self._tls is not None:
             self._flush_owed = True
         if self._auto_flush and new and not old:
@@ -380,11 +502,8 @@ class ReadWriteWheel(WheelBase):
                 self._sync_tls_write()
         elif new and not old and not self._closed and not self._reading:
             self._pause(self._output_handle, Mode.WRITE, paused=False)
-        if self._high_mark is None:
-            return False
-        if not self._high_state and new >= self._high_mark:
-            self._high_state = True
-            self._emit(self._high_event, self._id)
+        if self._buffered >= self._next_limit:
+            return self._grown()
         return self._high_state
 
     def _put_batch(self) -> None:
@@ -392,11 +511,66 @@ class ReadWriteWheel(WheelBase):
         self._batch = None
         if batch:
             self._buffered = self._driver.put(self._output_filter.put(batch))
+            if self._buffered >= self._next_limit:
+                self._grown()
+
+    def _grown(self) -> bool:
+        """The queue reached ``_next_limit``: enter the high-water state, or overflow."""
+        queued = self._buffered
+        if self._max_output is not None and queued > self._max_output:
+            self._overflow(queued)
+            return True
+        if not self._high_state and self._high_mark is not None and queued >= self._high_mark:
+            self._high_state = True
+            self._set_limit()
+            self._emit(self._high_event, self._id)
+        return self._high_state
+
+    def _overflow(self, queued: int) -> None:
+        """``max_output`` exceeded: drop the output, stop the I/O, post the error."""
+        self._overflowed = True
+        self._plain = False
+        self._batch_ok = False
+        self._batch = None
+        # A fresh, empty driver frees the queue at once (a TLS session cannot go on anyway:
+        # its records are lost). The wheel neither reads nor writes any more.
+        self._driver = SysRWDriver()
+        self._tls = None
+        self._buffered = 0
+        self._flush_owed = False
+        self._high_state = True
+        self._next_limit = _NO_LIMIT
+        if self._closed:
+            return
+        self._unwatch(self._input_handle, Mode.READ)
+        self._unwatch(self._output_handle, Mode.WRITE)
+        event = self._error_event
+        if event is None or not self._session._k_alive:
+            return
+        code = _errno.ENOBUFS
+        text = f"output buffer exceeds max_output ({queued} > {self._max_output} octets)"
+        # Posted, not called: put() may run deep inside a handler that goes on using the
+        # wheel; the owner learns of it once that handler has returned.
+        with contextlib.suppress(Exception):
+            self._kernel.post(self._session, event, "write", code, text, self._id)
+
+    def _set_limit(self) -> None:
+        cap = _NO_LIMIT if self._max_output is None else self._max_output + 1
+        if self._high_mark is not None and not self._high_state:
+            self._next_limit = min(self._high_mark, cap)
+        else:
+            self._next_limit = cap
 
     def _batchable(self, output_filter: Filter[Any, Any]) -> bool:
-        return (
-            self._plain and isinstance(output_filter, LineFilter) and output_filter.put_never_fails
-        )
+        if not (
+            self._plain
+            and not self._overflowed
+            and isinstance(output_filter, LineFilter)
+            and output_filter.put_never_fails
+        ):
+            return False
+        self._batch_term = len(output_filter.put([""])[0])
+        return True
 
     def _on_write(self, handle: Any, mode: Mode, *args: Any) -> None:
         try:
@@ -421,9 +595,11 @@ class ReadWriteWheel(WheelBase):
             if self._high_state:
                 if buffered <= self._low_mark:
                     self._high_state = False
+                    self._set_limit()
                     self._emit(self._low_event, self._id)
             elif buffered >= self._high_mark:
                 self._high_state = True
+                self._set_limit()
                 self._emit(self._high_event, self._id)
             # The handlers may have put more: decide on the watcher from the queue as it is now.
             buffered = self._buffered
@@ -497,6 +673,8 @@ class ReadWriteWheel(WheelBase):
         if pending:
             self._input_filter.get_one_start(pending)
             self._drain_input()
+        if self._meter is not None and not self._closed:
+            self._meter_input()
 
     def get_input_filter(self) -> Filter[Any, Any]:
         """The input filter."""
@@ -519,6 +697,8 @@ class ReadWriteWheel(WheelBase):
             msg = f"new high mark {mark} would not be greater than the low mark {self._low_mark}"
             raise InvalidArgument(msg)
         self._high_mark = mark
+        if not self._overflowed:
+            self._set_limit()
 
     def set_low_mark(self, mark: int) -> None:
         """Change the low watermark.
@@ -626,6 +806,10 @@ class ReadWriteWheel(WheelBase):
             return
         self._closing = False
         super().close()
+        if self._meter is not None and self._metered:
+            # The input still buffered is freed with the wheel: give it back to the meter.
+            metered, self._metered = self._metered, 0
+            self._meter(self, -metered)
         if self._close_handles:
             _close_handle(self._input_handle)
             if self._output_handle is not self._input_handle:

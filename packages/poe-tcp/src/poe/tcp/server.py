@@ -40,6 +40,21 @@ Robustness choices (where POE is silent or dies):
   (``started``, ``acceptor``, ``error``) is not caught: it ends ``kernel.run()`` as in POE.
 * End of file from the peer (``client_error(ctx, "read", 0, "")``) still lets queued output be
   written before the connection closes (POE drops it): the peer may only have half-closed.
+* Limits under attack (POE has none; every one can be switched off with None). Output:
+  each connection has watermarks by default (``client_high_mark`` 512 KiB,
+  ``client_low_mark`` 128 KiB) and the server stops *reading* that connection while its
+  output is above the high mark (an echo-type server stops taking requests from a client that
+  does not read its replies), until it drains to the low mark; past ``client_max_output``
+  (16 MiB) the connection is closed with ``client_error(ctx, "write", errno.ENOBUFS, ...)``
+  (an ircd's "SendQ exceeded"). Input: ``input_budget`` (64 MiB) bounds the input buffered,
+  unparsed, across all connections; over it the server stops accepting and stops reading the
+  connections that hold more than their share, until the total is back within the budget.
+  Time: ``client_idle_timeout`` and ``client_partial_timeout`` (off by default) close
+  connections that send nothing, or that leave a record unfinished, with ``client_error(ctx,
+  "read", errno.ETIMEDOUT, ...)``; ``shutdown_timeout`` (30 s) bounds a graceful close that
+  waits for a peer that never reads. One sweep timer per server checks the clocks; nothing is
+  added per record, and per read only an int increment (and, with a budget, the input
+  filter's ``pending_octets()``).
 * A UNIX-domain server removes a stale socket file (one nobody accepts on) before binding and
   its own socket file when it stops listening.
 """
@@ -52,6 +67,7 @@ import logging
 import os
 import socket
 import ssl
+import time
 from typing import TYPE_CHECKING, Any, Final
 
 from poe.driver import TLSDriver
@@ -97,8 +113,31 @@ CONNECTION_EVENTS: Final = frozenset(
         "tcp_server_got_input",
         "tcp_server_got_low",
         "tcp_server_linger",
+        "tcp_server_timeout",
     }
 )
+
+#: Default output watermarks of a connection: input pauses above the high one.
+DEFAULT_HIGH_MARK: Final = 512 * 1024
+DEFAULT_LOW_MARK: Final = 128 * 1024
+#: Default hard cap of a connection's queued output ("SendQ exceeded").
+DEFAULT_MAX_OUTPUT: Final = 16 * 1024 * 1024
+#: Default bound of the input buffered unparsed across all connections of a server.
+DEFAULT_INPUT_BUDGET: Final = 64 * 1024 * 1024
+#: Default time a graceful close may wait for the peer to take the queued output.
+DEFAULT_SHUTDOWN_TIMEOUT: Final = 30.0
+
+#: Why a connection's input is paused (bits): its output is over the high mark / the budget.
+_HELD_OUTPUT: Final = 1
+_HELD_BUDGET: Final = 2
+
+#: The sweep runs every quarter of the shortest timeout, within these bounds (seconds).
+_SWEEP_MIN: Final = 0.01
+_SWEEP_MAX: Final = 1.0
+#: While over the input budget, the connections paused for it are resumed this often (seconds)
+#: until they are read again: a paused peer that has gone is only seen by reading it, and its
+#: input would hold the budget, and keep accepting paused, for ever.
+_BUDGET_PROBE: Final = 0.5
 
 #: How long a closed connection keeps reading (and discarding) to wait for the peer's FIN.
 LINGER_SECONDS: Final = 2.0
@@ -121,7 +160,17 @@ _CONNECTION_OPTIONS: Final = (
     "client_low",
     "client_high_mark",
     "client_low_mark",
+    "client_max_output",
+    "client_idle_timeout",
+    "client_partial_timeout",
 )
+
+#: The defaults of the connection options above that are not None.
+_CONNECTION_DEFAULTS: Final = {
+    "client_high_mark": DEFAULT_HIGH_MARK,
+    "client_low_mark": DEFAULT_LOW_MARK,
+    "client_max_output": DEFAULT_MAX_OUTPUT,
+}
 
 
 class TCPServer:
@@ -154,6 +203,18 @@ class TCPServer:
         listener_args: the arguments of ``started``.
         session_options: session options (``trace``, ``debug``...) for the listener and every
             connection session (POE's ``SessionParams``).
+        input_budget: the most input octets buffered unparsed (the input filters'
+            ``pending_octets()``) across all connections; above it the server stops accepting
+            and stops reading every connection that holds more than ``input_budget /
+            connections``, until the total is back within the budget. Every 0.5 s meanwhile
+            the paused ones may read once more (a peer that has gone is only noticed by
+            reading): the total can pass the budget by about one read (64 KiB) per
+            connection and probe, each connection still bounded by its filter's limit.
+            None: no budget.
+        shutdown_timeout: seconds a graceful close (``shutdown``, end of file, a server
+            ``shutdown(connections=True)``) waits for the queued output to be written; then
+            the connection is closed hard, after ``client_error(ctx, "write", ETIMEDOUT,
+            ...)`` if ``client_disconnected`` has not run yet. None: wait for ever (POE).
 
     Connection arguments:
         client_input: the handler of every input record: ``client_input(ctx, record, wheel_id)``
@@ -174,11 +235,23 @@ class TCPServer:
         client_output_filter: filter for output only (overrides ``client_filter`` for output).
         client_args: the arguments of ``client_connected``.
         client_shutdown_on_error: after ``client_error``, shut the connection down (default).
-        client_high_mark: queued output octets at which ``client_high(ctx)`` is called.
-        client_low_mark: queued output octets at which ``client_low(ctx)`` is called after a
-            ``client_high``. Both marks or neither, ``0 < low < high``.
-        client_high: see ``client_high_mark``.
+        client_high_mark: queued output octets at which the connection's input is paused and
+            ``client_high(ctx)`` is called (default 512 KiB).
+        client_low_mark: queued output octets at which the input is resumed and
+            ``client_low(ctx)`` is called after a ``client_high`` (default 128 KiB). Both
+            marks or neither (None and None: no watermarks, input is never paused),
+            ``0 < low < high``.
+        client_high: see ``client_high_mark``; it may call ``ctx.heap["client"].resume_input()``
+            to keep reading anyway.
         client_low: see ``client_low_mark``.
+        client_max_output: the most octets of queued output; a ``put`` past it drops the
+            output and closes the connection with ``client_error(ctx, "write",
+            errno.ENOBUFS, ...)`` (default 16 MiB; None: no limit).
+        client_idle_timeout: seconds without any input after which the connection is closed
+            with ``client_error(ctx, "read", errno.ETIMEDOUT, ...)``. None (default): none.
+        client_partial_timeout: seconds a record may stay unfinished (the input filter holds
+            octets, at every look of the sweep) before the same ETIMEDOUT error. None
+            (default): none.
         inline_states: extra ``{event: handler}`` for every connection session.
         object_states: extra ``[(obj, events)]`` for every connection session.
         package_states: extra ``[(cls, events)]`` for every connection session.
@@ -225,14 +298,19 @@ class TCPServer:
         client_output_filter: FilterSpec | None = None,
         client_args: Sequence[Any] = (),
         client_shutdown_on_error: bool = True,
-        client_high_mark: int | None = None,
-        client_low_mark: int | None = None,
+        client_high_mark: int | None = DEFAULT_HIGH_MARK,
+        client_low_mark: int | None = DEFAULT_LOW_MARK,
         client_high: Callback | None = None,
         client_low: Callback | None = None,
         inline_states: Mapping[str, Callback] | None = None,
         object_states: Iterable[tuple[Any, Mapping[str, str] | Iterable[str]]] = (),
         package_states: Iterable[tuple[Any, Mapping[str, str] | Iterable[str]]] = (),
         tls: ssl.SSLContext | None = None,
+        client_max_output: int | None = DEFAULT_MAX_OUTPUT,
+        client_idle_timeout: float | None = None,
+        client_partial_timeout: float | None = None,
+        input_budget: int | None = DEFAULT_INPUT_BUDGET,
+        shutdown_timeout: float | None = DEFAULT_SHUTDOWN_TIMEOUT,
     ) -> None:
         given: object = kernel
         if not isinstance(given, Kernel):
@@ -274,9 +352,17 @@ class TCPServer:
             "client_low": client_low,
             "client_high_mark": client_high_mark,
             "client_low_mark": client_low_mark,
+            "client_max_output": client_max_output,
+            "client_idle_timeout": client_idle_timeout,
+            "client_partial_timeout": client_partial_timeout,
         }
         if client_input is None:
-            extra = [name for name in _CONNECTION_OPTIONS if connection_args[name] is not None]
+            extra = [
+                name
+                for name in _CONNECTION_OPTIONS
+                if connection_args[name] is not None
+                and connection_args[name] != _CONNECTION_DEFAULTS.get(name)
+            ]
             if client_args or inline_states or tuple(object_states) or tuple(package_states):
                 extra.append("client_args/inline_states/object_states/package_states")
             if tls is not None:
@@ -313,6 +399,31 @@ class TCPServer:
         )
         self._high_mark = client_high_mark
         self._low_mark = client_low_mark
+        self._max_output = (
+            None
+            if client_max_output is None
+            else check_int(client_max_output, "client_max_output", 1)
+        )
+        self._idle_timeout = _check_seconds(client_idle_timeout, "client_idle_timeout")
+        self._partial_timeout = _check_seconds(client_partial_timeout, "client_partial_timeout")
+        self._shutdown_timeout = _check_seconds(shutdown_timeout, "shutdown_timeout")
+        self._input_budget = (
+            None if input_budget is None else check_int(input_budget, "input_budget", 1)
+        )
+        timeouts = [t for t in (self._idle_timeout, self._partial_timeout) if t is not None]
+        #: The sweep's period for the input timeouts (None: no input timeout).
+        self._sweep_every = _sweep_period(timeouts) if timeouts else None
+        #: Connections whose input the server paused, with the reasons (_HELD_* bits).
+        self._held: dict[ReadWriteWheel, int] = {}
+        #: Input octets buffered unparsed across the connections (with input_budget).
+        self._pending_total = 0
+        self._over_budget = False
+        #: Per connection, with input timeouts: [reads seen, when they changed, partial since,
+        #: its session].
+        self._activity: dict[ReadWriteWheel, list[Any]] = {}
+        #: Graceful closes under way: (deadline, wheel) per connection session.
+        self._deadlines: dict[SessionBase, tuple[float, ReadWriteWheel]] = {}
+        self._sweep_armed = False
         self._client_args = tuple(client_args)
         self._shutdown_on_error = bool(client_shutdown_on_error)
         given_tls: object = tls
@@ -333,6 +444,7 @@ class TCPServer:
             "tcp_server_got_error": self._connection_error,
             "tcp_server_got_flush": self._connection_flushed,
             "tcp_server_linger": self._lingering,
+            "tcp_server_timeout": self._connection_timeout,
         }
         if self._client_input is not None:
             owned["tcp_server_got_input"] = self._client_input
@@ -363,6 +475,8 @@ class TCPServer:
                 "shutdown": self._listener_shutdown,
                 "set_concurrency": self._set_concurrency,
                 "disconnected": self._disconnected,
+                "tcp_server_sweep": self._sweep,
+                "tcp_server_arm_sweep": self._arm_sweep,
             },
             args=self._listener_args,
             options=self._options,
@@ -519,7 +633,11 @@ class TCPServer:
     def _resume_accept(self, heap: dict[str, Any]) -> None:
         factory = heap.get("listener")
         limit = heap["concurrency"]
-        if factory is not None and (limit == -1 or heap["connections"] < limit):
+        if (
+            factory is not None
+            and not self._over_budget
+            and (limit == -1 or heap["connections"] < limit)
+        ):
             factory.resume_accept()
 
     def _disconnected(self, ctx: Context) -> None:
@@ -629,13 +747,15 @@ class TCPServer:
             self._high_mark, self._low_mark, "tcp_server_got_high", "tcp_server_got_low"
         )
         try:
-            heap["client"] = ReadWriteWheel(
+            heap["client"] = wheel = ReadWriteWheel(
                 ctx.kernel,
                 handle=sock,
                 driver=None if self._tls is None else TLSDriver(self._tls, server_side=True),
                 input_event="tcp_server_got_input",
                 error_event="tcp_server_got_error",
                 flushed_event="tcp_server_got_flush",
+                max_output=self._max_output,
+                input_meter=None if self._input_budget is None else self._meter,
                 **filters,
                 **marks,
             )
@@ -643,6 +763,9 @@ class TCPServer:
             heap.pop("socket", None)
             sock.close()
             raise
+        if self._sweep_every is not None:
+            self._activity[wheel] = [0, time.monotonic(), None, ctx.session]
+            self._want_sweep(ctx.kernel)
         if self._client_connected is not None:
             args = self._client_args
             self._client_connected(ctx._replace(args=args), *args)
@@ -651,7 +774,11 @@ class TCPServer:
         heap = ctx.heap
         wheel = heap.pop("client", None)
         if wheel is not None:
+            self._forget(wheel)
             wheel.close()
+        entry = self._deadlines.pop(ctx.session, None)
+        if entry is not None:
+            self._forget(entry[1])
         sock = heap.pop("socket", None)
         if sock is not None:
             sock.close()
@@ -669,6 +796,9 @@ class TCPServer:
         heap = ctx.heap
         if heap["got_an_error"]:
             return  # already going down: a write failing after a read did is no news
+        wheel = heap.get("client")
+        if wheel is None or wheel_id != wheel.ID:
+            return  # posted by a wheel that is gone (max_output): the connection is closed
         if self._client_error is not None:
             self._client_error(ctx, operation, errnum, errstr)
         elif not (operation == "read" and errnum in (0, _errno.ECONNRESET)):
@@ -682,8 +812,11 @@ class TCPServer:
         if heap["shutdown_on_error"]:
             if not (operation == "read" and errnum == 0):
                 # Broken: don't wait for output to drain. End of file only means the peer
-                # sends no more; what we queued can still reach it.
+                # sends no more; what we queued can still reach it. No more input either:
+                # the records after a framing error in the same read are not delivered.
                 heap["got_an_error"] = True
+                if heap.get("client") is wheel:
+                    wheel.event(input_event=None)
             ctx.kernel.yield_("shutdown")
 
     def _connection_shutdown(self, ctx: Context) -> None:
@@ -697,6 +830,10 @@ class TCPServer:
             ctx.kernel.state("tcp_server_got_input", ignore)  # POE: input ignored from now on
         if heap["got_an_error"] or not wheel.get_driver_out_octets():
             self._disconnect(ctx, wheel)
+        elif self._shutdown_timeout is not None and ctx.session not in self._deadlines:
+            # Waiting for the peer to read what is queued: not for ever.
+            self._deadlines[ctx.session] = (time.monotonic() + self._shutdown_timeout, wheel)
+            self._want_sweep(ctx.kernel)
 
     def _connection_flushed(self, ctx: Context, wheel_id: int) -> None:
         if self._client_flushed is not None:
@@ -712,14 +849,28 @@ class TCPServer:
         if self._client_disconnected is not None:
             self._client_disconnected(ctx)
         if heap.pop("client", None) is None:
+            self._forget(wheel)
+            self._deadlines.pop(ctx.session, None)
             return  # client_disconnected closed it itself
         sock = heap.get("socket")
         if heap["got_an_error"] or self._tls is not None or wheel.get_driver_out_octets():
             # Broken: close now. TLS, or output put by client_disconnected: let the wheel
-            # finish (close_notify, the last octets), then it closes the socket itself.
+            # finish (close_notify, the last octets), then it closes the socket itself, or
+            # the sweep closes it at the shutdown deadline.
             heap.pop("socket", None)
             wheel.close(flush=not heap["got_an_error"], close_handles=True)
+            if wheel.closed or self._shutdown_timeout is None:
+                self._forget(wheel)
+                self._deadlines.pop(ctx.session, None)
+            else:
+                deadline = self._deadlines.get(ctx.session, (0.0, wheel))[0]
+                if not deadline:
+                    deadline = time.monotonic() + self._shutdown_timeout
+                self._deadlines[ctx.session] = (deadline, wheel)
+                self._want_sweep(ctx.kernel)
             return
+        self._forget(wheel)
+        self._deadlines.pop(ctx.session, None)
         wheel.close()
         if sock is not None:
             self._linger(ctx, sock)
@@ -762,12 +913,161 @@ class TCPServer:
         sock.close()
 
     def _connection_high(self, ctx: Context, wheel_id: int) -> None:
+        # Backpressure: a peer that does not read its output gets no more input read either.
+        wheel = ctx.heap.get("client")
+        if wheel is not None and wheel_id == wheel.ID:
+            self._hold(wheel, _HELD_OUTPUT)
         if self._client_high is not None:
             self._client_high(ctx)
 
     def _connection_low(self, ctx: Context, wheel_id: int) -> None:
+        wheel = ctx.heap.get("client")
+        if wheel is not None and wheel_id == wheel.ID and not ctx.heap["got_an_error"]:
+            self._unhold(wheel, _HELD_OUTPUT)
         if self._client_low is not None:
             self._client_low(ctx)
+
+    # ================================================================ limits
+
+    def _hold(self, wheel: ReadWriteWheel, reason: int) -> None:
+        """Pause ``wheel``'s input for ``reason`` (a ``_HELD_*`` bit)."""
+        held = self._held.get(wheel, 0)
+        if not held:
+            wheel.pause_input()
+        self._held[wheel] = held | reason
+
+    def _unhold(self, wheel: ReadWriteWheel, reason: int) -> None:
+        """Drop ``reason``; resume the input once no reason is left."""
+        held = self._held.get(wheel, 0)
+        if not held & reason:
+            return
+        held &= ~reason
+        if held:
+            self._held[wheel] = held
+            return
+        del self._held[wheel]
+        if not wheel.closed:
+            wheel.resume_input()
+
+    def _forget(self, wheel: ReadWriteWheel) -> None:
+        """The connection's wheel is going: drop what the limits know of it."""
+        self._held.pop(wheel, None)
+        self._activity.pop(wheel, None)
+
+    def _meter(self, wheel: ReadWriteWheel, delta: int) -> None:
+        """``input_meter`` of every wheel: keep the running total and apply the budget.
+
+        Called after a read that changed a connection's buffered input (and at close), so the
+        cost is O(1) per read: the total is kept from the deltas, never summed.
+        """
+        budget = self._input_budget
+        assert budget is not None
+        total = self._pending_total = self._pending_total + delta
+        if delta > 0:
+            if total <= budget:
+                return
+            if not self._over_budget:
+                self._over_budget = True
+                factory = self._listener_heap.get("listener")
+                if factory is not None:
+                    factory.pause_accept()
+            share = budget // max(1, len(self._connections))
+            if wheel.get_input_pending_octets() > share and not wheel.closed:
+                self._hold(wheel, _HELD_BUDGET)
+                self._want_sweep(self._kernel)
+        elif self._over_budget and total <= budget:
+            # Back within the budget: resume everyone. Not "at half the budget": a paused
+            # connection's partial record is part of the total and cannot shrink while it is
+            # paused, so one that holds more than half would never be resumed.
+            self._over_budget = False
+            for held in [w for w, reasons in self._held.items() if reasons & _HELD_BUDGET]:
+                self._unhold(held, _HELD_BUDGET)
+            if self._listener_heap:
+                self._resume_accept(self._listener_heap)
+
+    @property
+    def pending_input(self) -> int:
+        """Input octets buffered unparsed across the connections (counted with ``input_budget``)."""
+        return self._pending_total
+
+    def _want_sweep(self, kernel: Kernel) -> None:
+        if not self._sweep_armed:
+            kernel.call(self.session_id, "tcp_server_arm_sweep")
+
+    def _arm_sweep(self, ctx: Context) -> None:
+        """(Re)arm the one sweep timer if anything is to be watched; else let it lapse."""
+        periods = []
+        if self._sweep_every is not None and self._connections:
+            periods.append(self._sweep_every)
+        if self._deadlines and self._shutdown_timeout is not None:
+            periods.append(_sweep_period([self._shutdown_timeout]))
+        if self._over_budget and any(r & _HELD_BUDGET for r in self._held.values()):
+            periods.append(_BUDGET_PROBE)
+        self._sweep_armed = bool(periods)
+        if periods:
+            ctx.kernel.delay("tcp_server_sweep", min(periods))
+
+    def _sweep(self, ctx: Context) -> None:
+        """Check the clocks of every connection: input timeouts and graceful-close deadlines."""
+        now = time.monotonic()
+        kernel = ctx.kernel
+        if self._over_budget:
+            # Let the connections paused for the budget read again: one that only waits
+            # stays quiet, one whose peer has gone sees its end of file and closes (freeing
+            # its share), one that goes on sending is paused again after one read.
+            for held in [w for w, reasons in self._held.items() if reasons & _HELD_BUDGET]:
+                self._unhold(held, _HELD_BUDGET)
+        for session, (deadline, _wheel) in list(self._deadlines.items()):
+            if now >= deadline:
+                kernel.call(session, "tcp_server_timeout", "shutdown")
+        if self._sweep_every is not None:
+            idle, partial = self._idle_timeout, self._partial_timeout
+            for wheel, state in list(self._activity.items()):
+                if wheel.closed:
+                    continue
+                reads = wheel.get_read_count()
+                if reads != state[0]:
+                    state[0], state[1] = reads, now
+                elif idle is not None and now - state[1] >= idle:
+                    state[1] = now  # once per period, if client_error keeps the connection
+                    kernel.call(state[3], "tcp_server_timeout", "idle")
+                    continue
+                if partial is None:
+                    continue
+                if not wheel.get_input_pending_octets():
+                    state[2] = None
+                elif state[2] is None:
+                    state[2] = now
+                elif now - state[2] >= partial:
+                    state[2] = now
+                    kernel.call(state[3], "tcp_server_timeout", "partial")
+        self._arm_sweep(ctx)
+
+    def _connection_timeout(self, ctx: Context, kind: str) -> None:
+        heap = ctx.heap
+        wheel = heap.get("client")
+        if kind == "shutdown":
+            entry = self._deadlines.pop(ctx.session, None)
+            code = _errno.ETIMEDOUT
+            if wheel is not None:
+                # Still before client_disconnected: say why the output is lost, then close.
+                text = f"peer took no output for {self._shutdown_timeout} s (shutdown_timeout)"
+                if not heap["got_an_error"]:
+                    self._connection_error(ctx, "write", code, text, wheel.ID)
+                heap["got_an_error"] = True
+                if heap.get("client") is wheel:
+                    self._disconnect(ctx, wheel)
+            elif entry is not None:
+                entry[1].close(close_handles=True)  # the last octets after client_disconnected
+                self._forget(entry[1])
+            return
+        if wheel is None or heap["shutdown"]:
+            return
+        if kind == "idle":
+            text = f"no input for {self._idle_timeout} s (client_idle_timeout)"
+        else:
+            text = f"record unfinished for {self._partial_timeout} s (client_partial_timeout)"
+        self._connection_error(ctx, "read", _errno.ETIMEDOUT, text, wheel.ID)
 
 
 # ==================================================================== helpers
@@ -775,6 +1075,21 @@ class TCPServer:
 
 def _check_concurrency(value: object) -> int:
     return check_int(value, "concurrency", -1)
+
+
+def _check_seconds(value: object, name: str) -> float | None:
+    """``value`` as seconds (a positive number) or None; InvalidArgument otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        msg = f"{name} must be a positive number of seconds or None, not {value!r}"
+        raise InvalidArgument(msg)
+    return float(value)
+
+
+def _sweep_period(timeouts: list[float]) -> float:
+    """A quarter of the shortest timeout, within ``_SWEEP_MIN..._SWEEP_MAX``."""
+    return min(max(min(timeouts) / 4, _SWEEP_MIN), _SWEEP_MAX)
 
 
 def _fileno(handle: Any) -> int:
