@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -276,3 +277,54 @@ def test_shutdown_timeout_bounds_the_wait_for_a_server_that_never_reads(
     assert flood.result(timeout=WAIT) > 0
     with pytest.raises(SessionNotFound):
         client.put("late")  # the session ended with the connection
+
+
+def test_tls_output_over_the_high_mark_before_the_handshake_does_not_stall(
+    kernel: Kernel,
+    watchdog: Watchdog,
+    peers: Peers,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
+) -> None:
+    """2 MB put in ``connected``, before the handshake: the input must not pause then.
+
+    No output moves until the server's handshake records are read, so pausing the input
+    above the high mark at that point would stall the connection for good.
+    """
+    server, port = listener()
+
+    def serve() -> int:
+        conn, _ = server.accept()
+        server.close()
+        conn.settimeout(WAIT)
+        with tls_server_context.wrap_socket(conn, server_side=True) as tls:
+            lines = peers.read_lines(tls, 2000)
+            tls.sendall(b"done\r\n")
+        return len(lines)
+
+    count = peers.spawn(serve)
+    log: list[str] = []
+
+    def server_input(ctx: Context, line: str) -> None:
+        log.append(line)
+        ctx.kernel.yield_("shutdown")
+
+    def disconnected(ctx: Context) -> None:
+        log.append("Disconnected")
+        watchdog.done()
+
+    TCPClient(
+        kernel,
+        remote_address=HOST,
+        remote_port=port,
+        tls=tls_client_context,
+        server_hostname="localhost",
+        connected=lambda ctx, sock, address, port: ctx.heap["server"].put(*["y" * 1000] * 2000),
+        server_input=server_input,
+        server_high=lambda ctx: log.append("High"),
+        server_low=lambda ctx: log.append("Low"),
+        disconnected=disconnected,
+    )
+    watchdog.run()
+    assert log == ["High", "Low", "done", "Disconnected"]
+    assert count.result(timeout=WAIT) == 2000

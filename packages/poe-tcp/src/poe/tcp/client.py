@@ -312,6 +312,8 @@ class TCPClient:
         options = _check_options(session_options)
         #: Set by the ``shutdown`` event: nothing connects any more.
         self._final = False
+        #: The TLS driver of the current (or last) connection.
+        self._tls_driver: TLSDriver | None = None
 
         owned = _PUBLIC + _INTERNAL
         extra = dict(inline_states or {})
@@ -500,6 +502,7 @@ class TCPClient:
             if hostname is None and self._domain != socket.AF_UNIX:
                 hostname = self._address
             driver = TLSDriver(self._tls, server_hostname=hostname)
+        self._tls_driver = driver
         filters = wheel_filters(
             self._filter,
             self._input_filter,
@@ -584,7 +587,10 @@ class TCPClient:
         # Backpressure: while the server does not take our output, take none of its input
         # (a request/response client stops making requests it cannot send).
         wheel = self._current(ctx, wheel_id)
-        if wheel is not None:
+        driver = self._tls_driver
+        # Not during a TLS handshake: no output moves until the server's handshake records
+        # are read, so a pause would stall the connection for good (a big put in connected).
+        if wheel is not None and (driver is None or driver.handshake_done):
             wheel.pause_input()
         if self._server_high is not None:
             self._server_high(ctx)
