@@ -314,6 +314,8 @@ class TCPClient:
         self._final = False
         #: The TLS driver of the current (or last) connection.
         self._tls_driver: TLSDriver | None = None
+        #: With idle_timeout: [reads seen, when that count last changed] of the connection.
+        self._idle_seen: list[float] = [0, 0.0]
 
         owned = _PUBLIC + _INTERNAL
         extra = dict(inline_states or {})
@@ -528,8 +530,8 @@ class TCPClient:
         heap["server"] = wheel
         heap["connected"] = True
         if self._idle_timeout is not None:
-            # [reads seen, when that count last changed]: one timer per connection compares.
-            heap["idle_check"] = [0, time.monotonic()]
+            # One timer per connection compares the read count with its last look.
+            self._idle_seen = [0, time.monotonic()]
             ctx.kernel.delay("got_idle_check", sweep_period([self._idle_timeout]), wheel.ID)
         if self._connected is not None:
             self._connected(ctx, sock, address, port)
@@ -606,7 +608,7 @@ class TCPClient:
         wheel = self._current(ctx, wheel_id)
         if wheel is None or ctx.heap["shutdown"] or self._idle_timeout is None:
             return  # the connection is gone (or going): the timer lapses
-        state = ctx.heap["idle_check"]
+        state = self._idle_seen
         reads, now = wheel.get_read_count(), time.monotonic()
         if reads != state[0]:
             state[0], state[1] = reads, now
