@@ -11,13 +11,15 @@ from __future__ import annotations
 import errno
 import select
 import socket
+import ssl
 import threading
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from poe.session import Context, Session
+from poe.session import Context
 from poe.tcp import TCPServer
+from poe.testing import when
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,29 +35,6 @@ WAIT = 10.0  # seconds a peer waits on a socket before it fails its test
 KIB = 1024
 MIB = 1024 * KIB
 SMALL_BUFFER = 32 * KIB  # socket buffers kept small, so the server's own queue is what grows
-
-
-def when(
-    kernel: Kernel,
-    condition: Callable[[], bool],
-    action: Callable[[Context], Any],
-    after: float = 0,
-) -> None:
-    """Run ``action(ctx)`` ``after`` seconds once ``condition()`` holds (polled every 5 ms).
-
-    ``after`` is never asserted on: it gives a wrong server time to read, accept or close
-    what it should not.
-    """
-
-    def tick(ctx: Context) -> None:
-        if condition():
-            ctx.kernel.delay("act", after)
-        else:
-            ctx.kernel.delay("tick", 0.005)
-
-    Session.create(
-        kernel, inline_states={"_start": tick, "tick": tick, "act": lambda ctx: action(ctx)}
-    )
 
 
 def stop(
@@ -621,3 +600,46 @@ def test_shutdown_timeout_ends_a_server_whose_peer_never_reads(
     stuck.result(WAIT)
     assert reader.result(WAIT) == f"{block}\r\n".encode() * 1024  # nothing lost for a reader
     assert errors == [("write", errno.ETIMEDOUT, ports["never"])]
+
+
+def test_tls_output_over_the_high_mark_before_the_handshake_does_not_stall(
+    kernel: Kernel,
+    watchdog: Watchdog,
+    peers: Peers,
+    tls_server_context: ssl.SSLContext,
+    tls_client_context: ssl.SSLContext,
+) -> None:
+    """2 MB put in ``client_connected``, before the handshake: the input must not pause then.
+
+    No output moves until the client's handshake records are read, so pausing the input
+    above the high mark at that point would stall the connection for good.
+    """
+    log: list[str] = []
+
+    def connected(ctx: Context) -> None:
+        ctx.heap["client"].put(*["y" * 1000] * 2000)
+
+    server = TCPServer(
+        kernel,
+        address="127.0.0.1",
+        tls=tls_server_context,
+        client_connected=connected,
+        client_input=lambda ctx, line: log.append(line),
+        client_high=lambda ctx: log.append("High"),
+        client_low=lambda ctx: log.append("Low"),
+    )
+    port = server.port
+    assert port is not None
+
+    def client() -> int:
+        raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        with tls_client_context.wrap_socket(raw, server_hostname="localhost") as tls:
+            lines = peers.read_lines(tls, 2000)
+            tls.sendall(b"done\r\n")
+            return len(lines)
+
+    got = peers.spawn(client)
+    when(kernel, lambda: "done" in log, stop(server, watchdog, connections=True))
+    watchdog.run()
+    assert got.result(timeout=WAIT) == 2000
+    assert log == ["High", "Low", "done"]

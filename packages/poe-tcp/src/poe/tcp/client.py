@@ -22,6 +22,16 @@ the ReadWrite wheel while connected, else None):
   ``put`` are ignored afterwards, so the session ends once the connection is gone.
 * ``put(*records)``: ``heap["server"].put(*records)`` when connected (dropped, with a warning,
   otherwise).
+* output limits (not in POE, whose output buffer grows without bound): by default the wheel has
+  watermarks (``high_mark`` 512 KiB, ``low_mark`` 128 KiB) and the client stops *reading* while
+  the output is above the high mark, until it drains to the low mark (``server_high`` and
+  ``server_low`` still run); past ``max_output`` (16 MiB) the wheel drops the output and the
+  client gets ``server_error(ctx, "write", errno.ENOBUFS, ...)``, then, as after any error,
+  the connection closes and ``disconnected`` runs (which may reconnect, as usual).
+* timeouts (not in POE): ``idle_timeout`` (off by default) is ``server_error(ctx, "read",
+  errno.ETIMEDOUT, ...)`` when nothing was read for that long; ``shutdown_timeout`` (30 s)
+  bounds the wait of ``shutdown`` for the output to drain: then ``server_error(ctx, "write",
+  errno.ETIMEDOUT, ...)`` and the connection closes at once. One timer each, per connection.
 * input the filter refuses (:class:`~poe.filter.RecordTooLarge` and other
   :class:`~poe.filter.FilterError`) is ``server_error(ctx, "read", EMSGSIZE or EINVAL, message)``,
   then handled as any other error. Other exceptions in callbacks are left alone: they are ``DIE``
@@ -43,6 +53,7 @@ import logging
 import os
 import socket
 import ssl
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -57,6 +68,7 @@ from poe.tcp._common import (
     check_callback,
     check_domain,
     check_filter,
+    check_int,
     check_reserved,
     check_watermarks,
     ignore,
@@ -64,6 +76,14 @@ from poe.tcp._common import (
     merge_states,
     wheel_filters,
     wheel_marks,
+)
+from poe.tcp._limits import (
+    DEFAULT_HIGH_MARK,
+    DEFAULT_LOW_MARK,
+    DEFAULT_MAX_OUTPUT,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    check_seconds,
+    sweep_period,
 )
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
@@ -87,6 +107,8 @@ _INTERNAL: Final = (
     "got_server_flush",
     "got_high",
     "got_low",
+    "got_idle_check",
+    "got_shutdown_timeout",
 )
 #: What holds an ``autoconnect=False`` session alive between connections, until ``shutdown``.
 _ON_DEMAND: Final = "poe.tcp.TCPClient on demand"
@@ -97,15 +119,6 @@ def _check_bind_address(address: object) -> str | None:
         msg = f"TCPClient: bind_address must be a string, not {address!r}"
         raise InvalidArgument(msg)
     return address
-
-
-def _check_timeout(value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        msg = f"TCPClient: connect_timeout must be a positive number of seconds, not {value!r}"
-        raise InvalidArgument(msg)
-    return float(value)
 
 
 def _check_tls(
@@ -186,10 +199,24 @@ class TCPClient:
             factory); default :class:`~poe.filter.LineFilter`.
         input_filter: the filter for input, instead of ``filter``.
         output_filter: the filter for output, instead of ``filter``.
-        high_mark: queued output octets at which ``server_high`` is called (with ``low_mark``).
-        low_mark: queued output octets at or below which ``server_low`` is called again.
-        server_high: ``server_high(ctx)`` when the output buffer reaches ``high_mark``.
+        high_mark: queued output octets at which the client stops reading and calls
+            ``server_high`` (default 512 KiB).
+        low_mark: queued output octets at or below which it reads again and calls
+            ``server_low`` (default 128 KiB). Both marks or neither (None and None: no
+            watermarks, the input is never paused), ``1 <= low < high``.
+        server_high: ``server_high(ctx)`` when the output buffer reaches ``high_mark``; it may
+            call ``ctx.heap["server"].resume_input()`` to keep reading anyway.
         server_low: ``server_low(ctx)`` when it drains to ``low_mark``.
+        max_output: the most octets of queued output; a ``put`` past it drops the output and
+            is ``server_error(ctx, "write", errno.ENOBUFS, errstr)``, then (with
+            ``shutdown_on_error``) the connection closes and ``disconnected`` runs (default
+            16 MiB; None: no limit).
+        idle_timeout: seconds without any input (paused input reads nothing either) after which
+            ``server_error(ctx, "read", errno.ETIMEDOUT, errstr)`` is called, then handled as
+            any error. None (default): none.
+        shutdown_timeout: seconds ``shutdown`` waits for the queued output to be written; then
+            ``server_error(ctx, "write", errno.ETIMEDOUT, errstr)`` and the connection closes,
+            the rest of the output lost (default 30 s; None: wait for ever, as POE).
         started: ``started(ctx, *args)`` at the end of ``_start``.
         args: the arguments for ``started``.
         inline_states: more ``{event: handler}`` states for the session.
@@ -227,8 +254,8 @@ class TCPClient:
         filter: FilterSpec | None = None,  # noqa: A002 - POE's parameter name
         input_filter: FilterSpec | None = None,
         output_filter: FilterSpec | None = None,
-        high_mark: int | None = None,
-        low_mark: int | None = None,
+        high_mark: int | None = DEFAULT_HIGH_MARK,
+        low_mark: int | None = DEFAULT_LOW_MARK,
         server_high: Callback | None = None,
         server_low: Callback | None = None,
         started: Callback | None = None,
@@ -239,13 +266,16 @@ class TCPClient:
         session_options: Mapping[str, Any] | None = None,
         tls: ssl.SSLContext | None = None,
         server_hostname: str | None = None,
+        max_output: int | None = DEFAULT_MAX_OUTPUT,
+        idle_timeout: float | None = None,
+        shutdown_timeout: float | None = DEFAULT_SHUTDOWN_TIMEOUT,
     ) -> None:
         self._domain = check_domain(domain, "TCPClient")
         self._address, self._port = self._check_target(remote_address, remote_port)
         self._bind_address = _check_bind_address(bind_address)
         self._bind_port = 0 if bind_port == 0 else _check_port(bind_port, "bind_port")
         self._alias = check_alias(alias, "TCPClient")
-        self._connect_timeout = _check_timeout(connect_timeout)
+        self._connect_timeout = check_seconds(connect_timeout, "TCPClient: connect_timeout")
         self._autoconnect = bool(autoconnect)
         if check_callback(server_input, "server_input") is None:
             msg = "TCPClient needs a server_input callback"
@@ -272,11 +302,20 @@ class TCPClient:
             self._server_low,
             ("TCPClient: high_mark", "low_mark", "server_high", "server_low"),
         )
+        self._max_output = (
+            None if max_output is None else check_int(max_output, "TCPClient: max_output", 1)
+        )
+        self._idle_timeout = check_seconds(idle_timeout, "TCPClient: idle_timeout")
+        self._shutdown_timeout = check_seconds(shutdown_timeout, "TCPClient: shutdown_timeout")
         self._args = check_args(args, "TCPClient: args")
         self._tls, self._server_hostname = _check_tls(tls, server_hostname, self._domain)
         options = _check_options(session_options)
         #: Set by the ``shutdown`` event: nothing connects any more.
         self._final = False
+        #: The TLS driver of the current (or last) connection.
+        self._tls_driver: TLSDriver | None = None
+        #: With idle_timeout: [reads seen, when that count last changed] of the connection.
+        self._idle_seen: list[float] = [0, 0.0]
 
         owned = _PUBLIC + _INTERNAL
         extra = dict(inline_states or {})
@@ -327,6 +366,8 @@ class TCPClient:
             "got_server_input": self._server_input,
             "got_server_error": self._on_server_error,
             "got_server_flush": self._on_server_flush,
+            "got_idle_check": self._on_idle_check,
+            "got_shutdown_timeout": self._on_shutdown_timeout,
         }
         if self._high_mark is not None:
             states["got_high"] = self._on_high
@@ -422,6 +463,7 @@ class TCPClient:
         heap = ctx.heap
         self._cancel_timeout(ctx)
         self._drop_server(heap)
+        self._clear_timers(ctx)
         heap.update(shutdown=False, connected=False, got_an_error=False)
         factory = SocketFactoryWheel(
             ctx.kernel,
@@ -462,6 +504,7 @@ class TCPClient:
             if hostname is None and self._domain != socket.AF_UNIX:
                 hostname = self._address
             driver = TLSDriver(self._tls, server_hostname=hostname)
+        self._tls_driver = driver
         filters = wheel_filters(
             self._filter,
             self._input_filter,
@@ -477,6 +520,7 @@ class TCPClient:
                 input_event="got_server_input",
                 error_event="got_server_error",
                 flushed_event="got_server_flush",
+                max_output=self._max_output,
                 **filters,
                 **marks,
             )
@@ -485,6 +529,10 @@ class TCPClient:
             raise
         heap["server"] = wheel
         heap["connected"] = True
+        if self._idle_timeout is not None:
+            # One timer per connection compares the read count with its last look.
+            self._idle_seen = [0, time.monotonic()]
+            ctx.kernel.delay("got_idle_check", sweep_period([self._idle_timeout]), wheel.ID)
         if self._connected is not None:
             self._connected(ctx, sock, address, port)
 
@@ -538,12 +586,49 @@ class TCPClient:
             self._disconnect(ctx, graceful=True)
 
     def _on_high(self, ctx: Context, wheel_id: int) -> None:
+        # Backpressure: while the server does not take our output, take none of its input
+        # (a request/response client stops making requests it cannot send).
+        wheel = self._current(ctx, wheel_id)
+        driver = self._tls_driver
+        # Not during a TLS handshake: no output moves until the server's handshake records
+        # are read, so a pause would stall the connection for good (a big put in connected).
+        if wheel is not None and (driver is None or driver.handshake_done):
+            wheel.pause_input()
         if self._server_high is not None:
             self._server_high(ctx)
 
     def _on_low(self, ctx: Context, wheel_id: int) -> None:
+        wheel = self._current(ctx, wheel_id)
+        if wheel is not None and not ctx.heap["shutdown"] and not ctx.heap["got_an_error"]:
+            wheel.resume_input()
         if self._server_low is not None:
             self._server_low(ctx)
+
+    def _on_idle_check(self, ctx: Context, wheel_id: int) -> None:
+        wheel = self._current(ctx, wheel_id)
+        if wheel is None or ctx.heap["shutdown"] or self._idle_timeout is None:
+            return  # the connection is gone (or going): the timer lapses
+        state = self._idle_seen
+        reads, now = wheel.get_read_count(), time.monotonic()
+        if reads != state[0]:
+            state[0], state[1] = reads, now
+        elif now - state[1] >= self._idle_timeout:
+            state[1] = now  # once per idle_timeout, if server_error keeps the connection
+            text = f"no input for {self._idle_timeout} s (idle_timeout)"
+            self._on_server_error(ctx, "read", _errno.ETIMEDOUT, text, wheel_id)
+            if self._current(ctx, wheel_id) is None:
+                return
+        ctx.kernel.delay("got_idle_check", sweep_period([self._idle_timeout]), wheel_id)
+
+    def _on_shutdown_timeout(self, ctx: Context, wheel_id: int) -> None:
+        wheel = self._current(ctx, wheel_id)
+        if wheel is None:
+            return
+        ctx.heap["got_an_error"] = True
+        text = f"server took no output for {self._shutdown_timeout} s (shutdown_timeout)"
+        self._server_error(ctx, "write", _errno.ETIMEDOUT, text)
+        if self._current(ctx, wheel_id) is not None:
+            self._disconnect(ctx, graceful=False)
 
     def _on_put(self, ctx: Context, *records: Any) -> None:
         heap = ctx.heap
@@ -568,7 +653,9 @@ class TCPClient:
             wheel.event(input_event=None)  # later input is ignored: stop reading it
             if heap["got_an_error"] or not wheel.get_driver_out_octets():
                 self._disconnect(ctx, graceful=True)
-            # else: got_server_flush finishes the job.
+            elif self._shutdown_timeout is not None:
+                # got_server_flush finishes the job; a server that never reads does not stop it.
+                ctx.kernel.delay("got_shutdown_timeout", self._shutdown_timeout, wheel.ID)
         else:
             self._drop_server(heap)
         self._forget_reconnects(ctx)
@@ -583,6 +670,7 @@ class TCPClient:
         heap["connected"] = False
         if isinstance(wheel, ReadWriteWheel):
             wheel.close(flush=graceful and self._tls is not None, close_handles=True)
+        self._clear_timers(ctx)
         if self._disconnected is not None:
             self._disconnected(ctx)
         if self._final:
@@ -607,6 +695,21 @@ class TCPClient:
             server.close(close_handles=True)
         elif server is not None:
             server.close()
+
+    @staticmethod
+    def _current(ctx: Context, wheel_id: int) -> ReadWriteWheel | None:
+        """The connection's wheel if ``wheel_id`` is still its id, else None (an older one)."""
+        wheel = ctx.heap["server"]
+        if isinstance(wheel, ReadWriteWheel) and wheel_id == wheel.ID:
+            return wheel
+        return None
+
+    def _clear_timers(self, ctx: Context) -> None:
+        """Drop the connection's timers, so they hold no session whose connection is gone."""
+        if self._idle_timeout is not None:
+            ctx.kernel.delay("got_idle_check")
+        if self._shutdown_timeout is not None:
+            ctx.kernel.delay("got_shutdown_timeout")
 
     def _cancel_timeout(self, ctx: Context) -> None:
         timer = ctx.heap.get("ctimeout_id")

@@ -89,6 +89,14 @@ from poe.tcp._common import (
     wheel_filters,
     wheel_marks,
 )
+from poe.tcp._limits import (
+    DEFAULT_HIGH_MARK,
+    DEFAULT_LOW_MARK,
+    DEFAULT_MAX_OUTPUT,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+)
+from poe.tcp._limits import check_seconds as _check_seconds
+from poe.tcp._limits import sweep_period as _sweep_period
 from poe.tcp._listen import bind_target, file_identity, remove_stale_socket
 from poe.wheel import ReadWriteWheel, SocketFactoryWheel
 
@@ -117,23 +125,13 @@ CONNECTION_EVENTS: Final = frozenset(
     }
 )
 
-#: Default output watermarks of a connection: input pauses above the high one.
-DEFAULT_HIGH_MARK: Final = 512 * 1024
-DEFAULT_LOW_MARK: Final = 128 * 1024
-#: Default hard cap of a connection's queued output ("SendQ exceeded").
-DEFAULT_MAX_OUTPUT: Final = 16 * 1024 * 1024
 #: Default bound of the input buffered unparsed across all connections of a server.
 DEFAULT_INPUT_BUDGET: Final = 64 * 1024 * 1024
-#: Default time a graceful close may wait for the peer to take the queued output.
-DEFAULT_SHUTDOWN_TIMEOUT: Final = 30.0
 
 #: Why a connection's input is paused (bits): its output is over the high mark / the budget.
 _HELD_OUTPUT: Final = 1
 _HELD_BUDGET: Final = 2
 
-#: The sweep runs every quarter of the shortest timeout, within these bounds (seconds).
-_SWEEP_MIN: Final = 0.01
-_SWEEP_MAX: Final = 1.0
 #: While over the input budget, the connections paused for it are resumed this often (seconds)
 #: until they are read again: a paused peer that has gone is only seen by reading it, and its
 #: input would hold the budget, and keep accepting paused, for ever.
@@ -746,11 +744,13 @@ class TCPServer:
         marks = wheel_marks(
             self._high_mark, self._low_mark, "tcp_server_got_high", "tcp_server_got_low"
         )
+        # Kept for _connection_high: no output moves before the handshake is done.
+        heap["_tls"] = tls = None if self._tls is None else TLSDriver(self._tls, server_side=True)
         try:
             heap["client"] = wheel = ReadWriteWheel(
                 ctx.kernel,
                 handle=sock,
-                driver=None if self._tls is None else TLSDriver(self._tls, server_side=True),
+                driver=tls,
                 input_event="tcp_server_got_input",
                 error_event="tcp_server_got_error",
                 flushed_event="tcp_server_got_flush",
@@ -915,7 +915,10 @@ class TCPServer:
     def _connection_high(self, ctx: Context, wheel_id: int) -> None:
         # Backpressure: a peer that does not read its output gets no more input read either.
         wheel = ctx.heap.get("client")
-        if wheel is not None and wheel_id == wheel.ID:
+        tls = ctx.heap.get("_tls")
+        # Not during a TLS handshake: no output moves until the peer's handshake records are
+        # read, so a pause would stall the connection for good (a big put in client_connected).
+        if wheel is not None and wheel_id == wheel.ID and (tls is None or tls.handshake_done):
             self._hold(wheel, _HELD_OUTPUT)
         if self._client_high is not None:
             self._client_high(ctx)
@@ -1075,21 +1078,6 @@ class TCPServer:
 
 def _check_concurrency(value: object) -> int:
     return check_int(value, "concurrency", -1)
-
-
-def _check_seconds(value: object, name: str) -> float | None:
-    """``value`` as seconds (a positive number) or None; InvalidArgument otherwise."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        msg = f"{name} must be a positive number of seconds or None, not {value!r}"
-        raise InvalidArgument(msg)
-    return float(value)
-
-
-def _sweep_period(timeouts: list[float]) -> float:
-    """A quarter of the shortest timeout, within ``_SWEEP_MIN..._SWEEP_MAX``."""
-    return min(max(min(timeouts) / 4, _SWEEP_MIN), _SWEEP_MAX)
 
 
 def _fileno(handle: Any) -> int:
