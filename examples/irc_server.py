@@ -21,6 +21,11 @@ What it shows:
   that a long prefix pushes over the limit has its last parameter cut, never inside a UTF-8
   character. Numbers (``MODE +l``) are ASCII digits only: ``int()`` would take ``"٣"`` and
   ``str.isdigit()`` takes ``"²"``, which ``int()`` refuses.
+* A client that stops reading: its queued output is capped at ``SENDQ`` (TCPServer's
+  ``client_max_output``); past it the connection is dropped and its channels see
+  ``QUIT :SendQ exceeded``, as on other ircds, instead of the server holding its lines
+  without end. While its output is over 512 KiB its input is not read either (the server's
+  default backpressure).
 
 Commands: registration (NICK, USER, PASS ignored, CAP with no capabilities), PING/PONG, JOIN,
 PART, PRIVMSG, NOTICE, TOPIC, NAMES, MODE (channel ``o v k l b i m n s t``, user ``i``), KICK,
@@ -62,6 +67,7 @@ NICKLEN = 30
 KEYLEN = 23  # a channel key's longest, as most servers (ISUPPORT KEYLEN)
 MAX_LINE = 512  # bytes in a line, CR LF included (RFC 2812 2.3); the same for input and output
 MAX_ECHO = 64  # the longest word of a client's that a numeric repeats (nicks, channels: less)
+SENDQ = 1024 * 1024  # queued output octets a client may hold (InspIRCd's default hardsendq: 1 MB)
 MOTD = ("This is a small IRC server written with poe.tcp.", "Be excellent to each other.")
 
 _FOLD = str.maketrans(string.ascii_uppercase + "[]\\~", string.ascii_lowercase + "{}|^")
@@ -221,6 +227,7 @@ class IRCServer:
             client_error=self.error,
             client_disconnected=self.disconnected,
             client_shutdown_on_error=False,  # self.error decides
+            client_max_output=SENDQ,
             inline_states={"irc_send": self.deliver},
         )
 
@@ -279,7 +286,9 @@ class IRCServer:
             return
         if errnum != 0:  # a broken connection, not an end of file: don't wait for the output
             ctx.heap["got_an_error"] = True
-        if errnum not in (0, errno.ECONNRESET):  # the peer hanging up is "Connection closed"
+        if operation == "write" and errnum == errno.ENOBUFS:  # over client_max_output
+            ctx.heap["quit_reason"] = "SendQ exceeded"
+        elif errnum not in (0, errno.ECONNRESET):  # the peer hanging up is "Connection closed"
             ctx.heap["quit_reason"] = f"{operation.capitalize()} error: {errstr}"
         ctx.kernel.yield_("shutdown")
 

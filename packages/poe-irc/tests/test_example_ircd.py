@@ -649,3 +649,28 @@ def test_any_client_lines_get_short_valid_answers(kernel: Kernel) -> None:
             assert len(received) + 2 <= 512, received[:60]
 
     run(kernel, scenario)
+
+
+def test_sendq_exceeded_drops_a_member_that_stops_reading(kernel: Kernel) -> None:
+    def scenario(port: int) -> None:
+        alice, bob = Raw(port), Raw(port)
+        bob.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        alice.register("alice")
+        bob.register("bob")
+        alice.send("JOIN #c")
+        alice.sync()
+        bob.send("JOIN #c")
+        bob.sync()
+        alice.expect("JOIN")  # bob's
+        # bob reads no more: 4 MB for him, four times the example's SendQ.
+        line = "PRIVMSG #c :" + "x" * 400
+        for _ in range(100):
+            alice.send(*[line] * 100)
+        quit_ = alice.expect("QUIT")
+        assert (quit_.source or "").startswith("bob!")
+        assert quit_.params == ("SendQ exceeded",)
+        assert [str(m) for m in alice.sync()] == []  # alice is still served
+        alice.close()
+        bob.close()
+
+    run(kernel, scenario)
