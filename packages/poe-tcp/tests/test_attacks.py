@@ -208,3 +208,48 @@ def test_byte_at_a_time_clients_do_not_stop_others(
     for i, other in enumerate(others):
         assert other.result(WAIT) == [f"n{i} {j}" for j in range(50)]
     assert slow.result(WAIT) > 0
+
+
+def test_non_reader_is_bounded_and_cut(kernel: Kernel, watchdog: Watchdog, peers: Peers) -> None:
+    """A client that sends and never reads: its input is paused (backpressure), never buffered."""
+    errors: list[tuple[str, int]] = []
+    most = [0]
+
+    def client_input(ctx: Context, line: str) -> None:
+        wheel = ctx.heap["client"]
+        wheel.put(line)
+        most[0] = max(most[0], wheel.get_driver_out_octets())
+
+    def client_error(ctx: Context, operation: str, errnum: int, errstr: str) -> None:
+        if errnum:
+            errors.append((operation, errnum))
+
+    server = TCPServer(
+        kernel,
+        address="127.0.0.1",
+        client_input=client_input,
+        client_error=client_error,
+    )
+    assert server.port is not None
+    port = server.port
+    line = b"y" * 1023 + b"\n"
+
+    def non_reader() -> str:
+        with socket.create_connection(("127.0.0.1", port), timeout=5.0) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            block = line * 64
+            try:
+                for _ in range(200 * MIB // len(block)):
+                    sock.sendall(block)
+            except (ConnectionResetError, BrokenPipeError):
+                return "cut"
+            except TimeoutError:
+                return "paused"
+        return "took it all"
+
+    attacker = peers.spawn(non_reader)
+    finish(kernel, watchdog, server, attacker)
+    watchdog.run()
+    # Paused at the default high mark (512 KiB): the sender times out, the queue stays small.
+    assert attacker.result(WAIT) == "paused"
+    assert most[0] <= 2 * MIB
